@@ -1,0 +1,112 @@
+"""Losses of the PRD model: supervised (Eq. 2), critic g, adversarial (Eq. 3), augmented,
+the WGAN-GP critic objective, and the reaction / diffusion split of the generator's update.
+
+All losses are SUMS over samples, as in the paper. ``mask`` is the optional neuron mask of a
+padded network (see ``prd_jax.model``); generator and critic share the width m, as in the
+paper's analysis, so one mask serves both.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from prd_jax.model import Generator, _mask_and_width, generator
+
+
+def sup_loss(U, V, X, Y, mask=None):
+    """Eq. 2: ``L_sup = 1/2 sum_p ||f(U, V, x_p) - y_p||^2`` (a sum over samples).
+
+    Args:
+      U ``(m, d_in)``, V ``(d_out, m)``, X ``(n, d_in)``, Y ``(n, d_out)``; mask ``(m,)``.
+
+    Returns:
+      Scalar loss.
+    """
+    Z = generator(U, V, X, mask)
+    if Y.shape != Z.shape:
+        raise ValueError(f"Y has shape {Y.shape}; expected (n, d_out) = {Z.shape}")
+    return 0.5 * jnp.sum(jnp.square(Z - Y))
+
+
+def critic(W, a, Z, mask=None):
+    """The critic ``g(W, a, z) = a^T sigma(W z) / sqrt(m)`` on each row of Z.
+
+    Args:
+      W ``(m, d_out)``, a ``(m,)``, Z ``(n, d_out)``; mask ``(m,)``.
+
+    Returns:
+      Critic values ``(n,)``.
+    """
+    m_stored, d_out = W.shape
+    if a.shape != (m_stored,):
+        raise ValueError(f"a has shape {a.shape}; expected (m,) = ({m_stored},)")
+    if Z.ndim != 2 or Z.shape[1] != d_out:
+        raise ValueError(f"Z has shape {Z.shape}; expected (n, d_out) with d_out = {d_out}")
+    mask, m = _mask_and_width(mask, m_stored, W.dtype)
+    return jax.nn.relu(Z @ W.T) @ (a * mask) / jnp.sqrt(m)
+
+
+def adv_loss(U, V, W, a, X, mask=None):
+    """Eq. 3: ``L_adv = sum_p g(W, a, f(x_p))``.
+
+    Equivalently ``(1/(m sqrt(d_out))) sum_p a^T sigma(W V sigma(U x_p))``.
+
+    Returns:
+      Scalar.
+    """
+    return jnp.sum(critic(W, a, generator(U, V, X, mask), mask))
+
+
+def aug_loss(U, V, W, a, X, Y, lambda_adv=1.0, mask=None):
+    """Augmented generator loss ``L_aug = L_sup - lambda_adv * L_adv`` (paper: lambda_adv = 1).
+
+    ``lambda_adv = 0`` is supervised learning exactly.
+    """
+    return sup_loss(U, V, X, Y, mask) - lambda_adv * adv_loss(U, V, W, a, X, mask)
+
+
+def _critic_input_grad_norm(W, a, y, mask):
+    g = jax.grad(lambda yy: critic(W, a, yy[None, :], mask)[0])(y)
+    # The norm is not differentiable at 0 (all critic units off); the epsilon keeps the
+    # penalty's own gradient finite there.
+    return jnp.sqrt(jnp.sum(jnp.square(g)) + 1e-12)
+
+
+def wgan_gp_loss(W, a, Z_fake, Y_real, key, gp_weight=10.0, mask=None):
+    """WGAN-GP critic loss (Gulrajani et al. 2017), minimised by the critic.
+
+    ``L_D = mean_p g(z_p) - mean_p g(y_p) + gp_weight * mean_p (||grad g(y_hat_p)|| - 1)^2``
+    with real = ``y_p``, fake = ``z_p = f(x_p)`` and interpolates
+    ``y_hat_p = e_p y_p + (1 - e_p) z_p``, ``e_p ~ U[0, 1]`` drawn from ``key``.
+    Minimising ``L_D`` is gradient ascent on the critic's Wasserstein estimate.
+
+    Args:
+      W ``(m, d_out)``, a ``(m,)``; Z_fake, Y_real ``(n, d_out)``; key: PRNG key;
+      gp_weight: penalty weight (default 10); mask ``(m,)``.
+
+    Returns:
+      Scalar loss.
+    """
+    if Z_fake.shape != Y_real.shape:
+        raise ValueError(f"Z_fake {Z_fake.shape} and Y_real {Y_real.shape} must have one shape")
+    eps = jax.random.uniform(key, (Z_fake.shape[0], 1), dtype=Z_fake.dtype)
+    Y_hat = eps * Y_real + (1.0 - eps) * Z_fake
+    norms = jax.vmap(lambda y: _critic_input_grad_norm(W, a, y, mask))(Y_hat)
+    penalty = jnp.mean(jnp.square(norms - 1.0))
+    wasserstein = jnp.mean(critic(W, a, Y_real, mask)) - jnp.mean(critic(W, a, Z_fake, mask))
+    return -wasserstein + gp_weight * penalty
+
+
+def reaction_diffusion(U, V, W, a, X, Y, lambda_adv=1.0, mask=None):
+    """Reaction and diffusion terms of Theorem 3 / Definition 2 (Eqs. 52-55 of the workshop paper).
+
+    Reaction is ``-dL_sup/d(U, V)``; diffusion is ``+lambda_adv dL_adv/d(U, V)``; their sum is
+    ``-grad L_aug``, the generator's gradient-flow direction.
+
+    Returns:
+      ``(reaction, diffusion)``, each a ``Generator`` of arrays shaped like ``(U, V)``.
+    """
+    g_sup = jax.grad(sup_loss, argnums=(0, 1))(U, V, X, Y, mask)
+    g_adv = jax.grad(adv_loss, argnums=(0, 1))(U, V, W, a, X, mask)
+    reaction = Generator(-g_sup[0], -g_sup[1])
+    diffusion = Generator(lambda_adv * g_adv[0], lambda_adv * g_adv[1])
+    return reaction, diffusion
