@@ -1,0 +1,153 @@
+"""Measurements of symmetry, homogeneity and the kernel regime (DESIGN section 2).
+
+``reference`` freezes what a run is compared against (its initial weights, kernel and ReLU
+activation pattern); ``measure`` returns a flat dict of scalars at one point of training. Both
+are pure and mask-aware, so they run inside the training scan and under ``vmap`` over a padded
+sweep: masked-out neurons never enter a statistic.
+"""
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.stats import norm
+
+from prd_jax.kernels import h_empirical
+from prd_jax.losses import adv_loss, reaction_diffusion, sup_loss
+from prd_jax.model import Critic, Generator, _mask_and_width, generator
+
+# Names of the scalars returned by ``measure``, in a fixed order (also the keys of saved files).
+METRIC_NAMES = (
+    "loss_sup",  # L_sup (Eq. 2)
+    "loss_adv",  # L_adv (Eq. 3)
+    "loss_aug",  # L_sup - lambda_adv L_adv
+    "residual",  # ||z - y||_F
+    "drift_max",  # max_j ||u_j(t) - u_j(0)||_2  (per-neuron drift, Theorems 1-2)
+    "drift_mean",  # mean_j ||u_j(t) - u_j(0)||_2
+    "drift_fro",  # ||U(t) - U(0)||_F
+    "drift_rel",  # ||U(t) - U(0)||_F / ||U(0)||_F
+    "drift_v_fro",  # ||V(t) - V(0)||_F
+    "kernel_dev",  # ||H(t) - H(0)||_2  (Remark 1: the kernel regime holds while <= lambda0/4)
+    "lambda_min",  # lambda_min(H(t))
+    "flip_frac",  # fraction of ReLU activation patterns 1{u_j^T x_p >= 0} changed since t = 0
+    "reaction_u",  # ||-dL_sup/dU||_F
+    "diffusion_u",  # ||lambda_adv dL_adv/dU||_F
+    "reaction_v",  # ||-dL_sup/dV||_F
+    "diffusion_v",  # ||lambda_adv dL_adv/dV||_F
+    "critic_norm",  # ||W||_F (= ||w||_2 for d_out = 1), the L of Theorem 2
+    "critic_drift",  # ||W(t) - W(0)||_F
+    "homog_ks",  # Kolmogorov-Smirnov distance of the entries of U(t) from N(0, 1)
+    "spatial_ac",  # mean lag-1 spatial autocorrelation of u_j(t) seen as an image
+)
+
+
+class Reference(NamedTuple):
+    """What a run is compared against: initial weights, kernel and activation pattern."""
+
+    U0: jax.Array  # (m, d_in)
+    V0: jax.Array  # (d_out, m)
+    W0: jax.Array  # (m, d_out)
+    H0: jax.Array  # (n, n)
+    active0: jax.Array  # (n, m) bool: 1{u_j(0)^T x_p >= 0}
+
+
+def reference(gen: Generator, crit: Critic, X, mask=None) -> Reference:
+    """Snapshot of the initial state that ``measure`` compares against."""
+    return Reference(gen.U, gen.V, crit.W, h_empirical(gen.U, X, mask), X @ gen.U.T >= 0)
+
+
+def image_shape_for(d_in: int) -> tuple[int, ...]:
+    """Default image shape of a neuron ``u_j``: square if ``d_in`` is a perfect square, else 1-D."""
+    side = int(round(d_in**0.5))
+    return (side, side) if side * side == d_in else (d_in,)
+
+
+def _ks_from_normal(U, mask):
+    """KS distance between the empirical law of the masked entries of U and N(0, 1)."""
+    entries = jnp.where(mask[:, None] > 0, U, jnp.inf).ravel()
+    count = jnp.sum(mask) * U.shape[1]
+    s = jnp.sort(entries)
+    i = jnp.arange(s.shape[0], dtype=U.dtype)
+    cdf = norm.cdf(jnp.where(jnp.isfinite(s), s, 0.0))
+    gap = jnp.maximum(jnp.abs((i + 1) / count - cdf), jnp.abs(i / count - cdf))
+    return jnp.max(jnp.where(i < count, gap, 0.0))
+
+
+def _lag1_autocorrelation(U, mask, image_shape):
+    """Mean over neurons of the lag-1 autocorrelation of ``u_j`` reshaped to ``image_shape``."""
+    imgs = U.reshape((U.shape[0],) + tuple(image_shape))
+    centred = imgs - jnp.mean(imgs, axis=tuple(range(1, imgs.ndim)), keepdims=True)
+    var = jnp.sum(jnp.square(centred), axis=tuple(range(1, imgs.ndim)))
+    cov = jnp.zeros_like(var)
+    for axis in range(1, imgs.ndim):
+        n_ax = imgs.shape[axis]
+        a = jax.lax.slice_in_dim(centred, 0, n_ax - 1, axis=axis)
+        b = jax.lax.slice_in_dim(centred, 1, n_ax, axis=axis)
+        # Normalise per axis by the number of pairs so both directions weigh the same.
+        cov = cov + jnp.sum(a * b, axis=tuple(range(1, imgs.ndim))) * n_ax / (n_ax - 1)
+    ac = cov / (imgs.ndim - 1) / jnp.maximum(var, 1e-30)
+    return jnp.sum(ac * mask) / jnp.maximum(jnp.sum(mask), 1.0)
+
+
+def _spectral_norm_sym(A):
+    return jnp.max(jnp.abs(jnp.linalg.eigvalsh(A)))
+
+
+def measure(
+    gen: Generator,
+    crit: Critic,
+    ref: Reference,
+    X,
+    Y,
+    lambda_adv,
+    mask=None,
+    image_shape: tuple[int, ...] | None = None,
+) -> dict[str, jax.Array]:
+    """Every metric of DESIGN section 2 at one point of training.
+
+    Args:
+      gen, crit: current generator and critic parameters (possibly padded).
+      ref: ``reference(...)`` of the same run at t = 0.
+      X ``(n, d_in)``, Y ``(n, d_out)``; lambda_adv: the run's adversarial weight.
+      mask: ``(m,)`` neuron mask of a padded network, or None.
+      image_shape: shape of a neuron seen as an image (static); default ``image_shape_for``.
+
+    Returns:
+      Dict mapping each name of ``METRIC_NAMES`` to a scalar.
+    """
+    U, V = gen
+    mask, m = _mask_and_width(mask, U.shape[0], U.dtype)
+    image_shape = image_shape or image_shape_for(U.shape[1])
+
+    Z = generator(U, V, X, mask)
+    l_sup = sup_loss(U, V, X, Y, mask)
+    l_adv = adv_loss(U, V, crit.W, crit.a, X, mask)
+    reaction, diffusion = reaction_diffusion(U, V, crit.W, crit.a, X, Y, lambda_adv, mask)
+
+    neuron_drift = jnp.linalg.norm(U - ref.U0, axis=1) * mask
+    drift_fro = jnp.sqrt(jnp.sum(jnp.square(neuron_drift)))
+    H = h_empirical(U, X, mask)
+    flips = ((X @ U.T >= 0) != ref.active0) * mask[None, :]
+
+    return {
+        "loss_sup": l_sup,
+        "loss_adv": l_adv,
+        "loss_aug": l_sup - lambda_adv * l_adv,
+        "residual": jnp.linalg.norm(Z - Y),
+        "drift_max": jnp.max(neuron_drift),
+        "drift_mean": jnp.sum(neuron_drift) / m,
+        "drift_fro": drift_fro,
+        "drift_rel": drift_fro / jnp.linalg.norm(ref.U0),
+        "drift_v_fro": jnp.linalg.norm(V - ref.V0),
+        "kernel_dev": _spectral_norm_sym(H - ref.H0),
+        "lambda_min": jnp.linalg.eigvalsh(H)[0],
+        "flip_frac": jnp.sum(flips) / (m * X.shape[0]),
+        "reaction_u": jnp.linalg.norm(reaction.U),
+        "diffusion_u": jnp.linalg.norm(diffusion.U),
+        "reaction_v": jnp.linalg.norm(reaction.V),
+        "diffusion_v": jnp.linalg.norm(diffusion.V),
+        "critic_norm": jnp.linalg.norm(crit.W),
+        "critic_drift": jnp.linalg.norm(crit.W - ref.W0),
+        "homog_ks": _ks_from_normal(U, mask),
+        "spatial_ac": _lag1_autocorrelation(U, mask, image_shape),
+    }

@@ -1,0 +1,328 @@
+"""The training engine: a whole run is one pure function of a key.
+
+    cfg = TrainConfig(width=512, steps=2000)
+    train = make_train(cfg)                      # closes over structure only
+    result = jax.jit(train)(jax.random.key(0), cfg.hparams(), X, Y)
+
+``TrainConfig`` holds what is static (shapes, step counts, modes: one compile per value);
+``HParams`` holds what is traced (learning rates, lambda_adv, the run's own width), so a batch
+of seeds x lambda_adv x widths is ``jax.vmap`` of the same compiled function. The step loop is
+``lax.scan`` over the log points ``cfg.log_steps()``, each advancing the run by that
+point's spacing of generator steps (a ``fori_loop``) and stacking the metrics there.
+
+Generator: gradient descent (optax ``sgd`` by default, ``adam`` optional) on
+``L_aug = L_sup - lambda_adv L_adv``. Critic: ``frozen`` (w, a fixed at init, optionally
+projected onto ``||W||_F <= critic_radius``: the setting of the theorems) or ``wgan_gp``
+(alternating gradient descent-ascent, ``n_critic`` critic steps on the WGAN-GP objective before
+each generator step, as in the paper's experiments).
+
+A run whose loss becomes non-finite, or grows past ``divergence_ratio`` times its initial
+value, is flagged ``diverged`` and frozen from then on; other runs of a batch are unaffected.
+"""
+
+import dataclasses
+import math
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from prd_jax import metrics as metrics_lib
+from prd_jax.losses import aug_loss, wgan_gp_loss
+from prd_jax.model import Critic, Generator, generator, init, width_mask
+
+OPTIMIZERS = ("sgd", "adam")
+CRITIC_MODES = ("frozen", "wgan_gp")
+LOG_SCHEDULES = ("linear", "geometric")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Static configuration of a training run (validated on construction).
+
+    Example, U-only theorem setting with a frozen critic, about a second on a CPU:
+        TrainConfig(width=256, steps=500, critic="frozen", train_v=False)
+    """
+
+    width: int = 256  # stored width M; a run's own width m = HParams.width <= M (padded sweep)
+    steps: int = 1000  # generator steps (the horizon is t = lr * steps)
+    log_schedule: str = "geometric"  # "geometric" (dense early) or "linear"
+    log_every: int = 100  # spacing of log points for the linear schedule
+    logs_per_decade: int = 9  # geometric: 1..9 step k, 10..90 step 10k, ... (9 = 1,2,..,9,10,20)
+    optimizer: str = "sgd"  # generator optimizer: "sgd" (gradient descent, Eq. 4) or "adam"
+    lr: float = 0.1  # default generator learning rate (HParams.lr overrides, traced)
+    train_v: bool = False  # False: only U trained (Theorems 1-2); True: U and V (Theorem 3)
+    lambda_adv: float = 1.0  # default adversarial weight (HParams.lambda_adv overrides)
+    critic: str = "wgan_gp"  # "wgan_gp" (trained, alternating) or "frozen" (fixed at init)
+    critic_optimizer: str = "adam"  # "adam" (per-unit step does not shrink with m) or "sgd"
+    critic_lr: float = 1e-3  # default critic learning rate (HParams.critic_lr overrides)
+    n_critic: int = 1  # critic steps per generator step (wgan_gp)
+    gp_weight: float = 10.0  # WGAN-GP gradient-penalty weight
+    freeze_a: bool = False  # keep the critic's a_r in {+-1} fixed (wgan_gp)
+    critic_radius: float | None = None  # L: project ||W||_F <= L (at init, and after updates)
+    divergence_ratio: float = 1e6  # diverged when L_aug > ratio * (|L_aug(0)| + 1)
+    image_shape: tuple[int, ...] | None = None  # neuron as image for spatial_ac; None: auto
+
+    def __post_init__(self):
+        def positive_int(name):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"TrainConfig.{name} must be a positive int, got {value!r}")
+
+        for name in ("width", "steps", "log_every", "logs_per_decade", "n_critic"):
+            positive_int(name)
+        choices = (
+            ("optimizer", OPTIMIZERS),
+            ("critic_optimizer", OPTIMIZERS),
+            ("critic", CRITIC_MODES),
+            ("log_schedule", LOG_SCHEDULES),
+        )
+        for name, allowed in choices:
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"TrainConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}"
+                )
+        for name in ("lr", "critic_lr", "divergence_ratio"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not value > 0 or not math.isfinite(value):
+                raise ValueError(f"TrainConfig.{name} must be a positive number, got {value!r}")
+        for name in ("lambda_adv", "gp_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or value < 0 or not math.isfinite(value):
+                raise ValueError(f"TrainConfig.{name} must be a number >= 0, got {value!r}")
+        if self.critic_radius is not None and not self.critic_radius > 0:
+            raise ValueError(
+                f"TrainConfig.critic_radius must be > 0 or None, got {self.critic_radius!r}"
+            )
+        for name in ("train_v", "freeze_a"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"TrainConfig.{name} must be a bool, got {getattr(self, name)!r}")
+        if self.image_shape is not None and (
+            not all(isinstance(s, int) and s > 0 for s in self.image_shape)
+        ):
+            raise ValueError(
+                f"TrainConfig.image_shape must be positive ints, got {self.image_shape}"
+            )
+
+    def log_steps(self) -> tuple[int, ...]:
+        """Steps at which metrics are recorded, starting with 0 (init) and ending at ``steps``."""
+        if self.log_schedule == "linear":
+            points = set(range(0, self.steps, self.log_every))
+        else:
+            points, scale = {0}, 1
+            while scale < self.steps:
+                spacing = max(scale * 10 // (self.logs_per_decade + 1), 1)
+                points.update(range(scale, min(10 * scale, self.steps), spacing))
+                scale *= 10
+        return tuple(sorted(points | {self.steps}))
+
+    def hparams(self, **overrides) -> "HParams":
+        """Traced hyper-parameters: this config's defaults with validated overrides.
+
+        Overrides may be arrays; every field is broadcast to their common shape, so
+        ``cfg.hparams(lambda_adv=[0.0, 1.0])`` is a batch of two runs for ``jax.vmap``.
+        """
+        values = dict(lr=self.lr, critic_lr=self.critic_lr, lambda_adv=self.lambda_adv)
+        values["width"] = self.width
+        unknown = set(overrides) - set(values)
+        if unknown:
+            raise ValueError(
+                f"unknown hyper-parameter(s) {sorted(unknown)}; valid: {sorted(values)}"
+            )
+        values.update(overrides)
+        for name in ("lr", "critic_lr"):
+            if np.any(np.asarray(values[name]) <= 0):
+                raise ValueError(f"HParams.{name} must be > 0, got {values[name]!r}")
+        if np.any(np.asarray(values["lambda_adv"]) < 0):
+            raise ValueError(f"HParams.lambda_adv must be >= 0, got {values['lambda_adv']!r}")
+        w = np.asarray(values["width"])
+        if np.any(w < 1) or np.any(w > self.width) or not np.all(w == np.round(w)):
+            raise ValueError(
+                f"HParams.width must be an integer in [1, TrainConfig.width={self.width}], "
+                f"got {values['width']!r}"
+            )
+        # Broadcast every field to one shape, so ``hparams(lambda_adv=[0, 1])`` is a batch of 2.
+        shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
+        dtypes = dict(lr=jnp.float32, critic_lr=jnp.float32, lambda_adv=jnp.float32)
+        return HParams(
+            **{
+                k: jnp.broadcast_to(jnp.asarray(v, dtypes.get(k, jnp.int32)), shape)
+                for k, v in values.items()
+            }
+        )
+
+
+class HParams(NamedTuple):
+    """Traced hyper-parameters of one run (scalars; give them a leading axis to vmap)."""
+
+    lr: jax.Array  # generator learning rate eta (continuous time t = eta * steps)
+    critic_lr: jax.Array  # critic learning rate
+    lambda_adv: jax.Array  # adversarial weight; 0 is supervised learning exactly
+    width: jax.Array  # the run's own width m <= TrainConfig.width (int32)
+
+
+class TrainState(NamedTuple):
+    """Carry of the training scan."""
+
+    generator: Generator
+    critic: Critic
+    gen_opt: optax.OptState
+    critic_opt: optax.OptState
+    key: jax.Array
+    step: jax.Array  # generator steps taken (stops counting once diverged)
+    diverged: jax.Array  # bool
+    loss0: jax.Array  # |L_aug(0)| + 1, the scale of the divergence test
+
+
+class TrainResult(NamedTuple):
+    """Output of ``train``: metrics at ``cfg.log_steps()`` and the final weights."""
+
+    metrics: dict  # name -> (num_logs,) for each of metrics.METRIC_NAMES
+    init: tuple  # (Generator, Critic) at t = 0
+    final: tuple  # (Generator, Critic) at the end (or where the run diverged)
+    diverged: jax.Array  # bool: the run diverged
+    steps_taken: jax.Array  # generator steps applied before the run froze (== steps if not)
+
+
+def _optimizer(name: str, lr):
+    if name == "sgd":
+        return optax.sgd(lr)
+    # WGAN-GP practice for the critic: beta1 = 0, beta2 = 0.9 (Gulrajani et al. 2017).
+    return optax.adam(lr, b1=0.0, b2=0.9)
+
+
+def _all_finite(tree):
+    leaves = jax.tree.leaves(tree)
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
+
+
+def _project(W, radius):
+    if radius is None:
+        return W
+    scale = jnp.minimum(1.0, radius / jnp.maximum(jnp.linalg.norm(W), 1e-30))
+    return W * scale
+
+
+def make_train(cfg: TrainConfig):
+    """Build ``train(key, hparams, X, Y) -> TrainResult`` for a static config.
+
+    ``train`` is pure: jit it, vmap it over keys and hparams (``in_axes=(0, 0, None, None)``),
+    or both. Data are arguments rather than closure constants, so large data sets are not baked
+    into the compiled program.
+    """
+    spacings = np.diff(np.asarray(cfg.log_steps(), np.int32))
+
+    def train(key, hparams: HParams, X, Y) -> TrainResult:
+        if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
+            raise ValueError(f"X {X.shape} and Y {Y.shape} must be (n, d_in) and (n, d_out)")
+        d_in, d_out = X.shape[1], Y.shape[1]
+        mask = width_mask(hparams.width, cfg.width)
+        k_init, k_train = jax.random.split(key)
+        gen, crit = init(k_init, cfg.width, d_in, d_out, mask)
+        crit = crit._replace(W=_project(crit.W, cfg.critic_radius))
+
+        gen_tx = _optimizer(cfg.optimizer, hparams.lr)
+        critic_tx = _optimizer(cfg.critic_optimizer, hparams.critic_lr)
+        ref = metrics_lib.reference(gen, crit, X, mask)
+        loss0 = jnp.abs(aug_loss(*gen, *crit, X, Y, hparams.lambda_adv, mask)) + 1.0
+
+        def measure(state):
+            return metrics_lib.measure(
+                state.generator, state.critic, ref, X, Y, hparams.lambda_adv, mask, cfg.image_shape
+            )
+
+        def critic_step(carry, key):
+            crit, opt_state, Z = carry
+            grads = jax.grad(wgan_gp_loss, argnums=(0, 1))(
+                crit.W, crit.a, Z, Y, key, cfg.gp_weight, mask
+            )
+            grads = Critic(*grads)
+            if cfg.freeze_a:
+                grads = grads._replace(a=jnp.zeros_like(grads.a))
+            updates, opt_state = critic_tx.update(grads, opt_state, crit)
+            crit = optax.apply_updates(crit, updates)
+            crit = crit._replace(W=_project(crit.W, cfg.critic_radius))
+            return (crit, opt_state, Z), None
+
+        def step(state: TrainState, _):
+            key, k_critic = jax.random.split(state.key)
+            crit, critic_opt = state.critic, state.critic_opt
+            if cfg.critic == "wgan_gp":
+                Z = generator(*state.generator, X, mask)
+                (crit, critic_opt, _), _ = jax.lax.scan(
+                    critic_step,
+                    (crit, critic_opt, Z),
+                    jax.random.split(k_critic, cfg.n_critic),
+                )
+
+            def loss_fn(gen):
+                return aug_loss(*gen, *crit, X, Y, hparams.lambda_adv, mask)
+
+            loss, grads = jax.value_and_grad(loss_fn)(state.generator)
+            if not cfg.train_v:
+                grads = grads._replace(V=jnp.zeros_like(grads.V))
+            updates, gen_opt = gen_tx.update(grads, state.gen_opt, state.generator)
+            gen = optax.apply_updates(state.generator, updates)
+
+            candidate = TrainState(
+                gen, crit, gen_opt, critic_opt, key, state.step + 1, state.diverged, state.loss0
+            )
+            healthy = (
+                jnp.isfinite(loss)
+                & (loss < cfg.divergence_ratio * state.loss0)
+                & _all_finite((gen, crit))
+            )
+            ok = healthy & ~state.diverged
+            new = jax.tree.map(lambda c, s: jnp.where(ok, c, s), candidate, state)
+            return new._replace(diverged=state.diverged | ~healthy), None
+
+        def log_block(state, spacing):
+            # A while loop with the (unbatched) spacing as its trip count: the step body is
+            # compiled once for every log schedule, however uneven.
+            state = jax.lax.fori_loop(0, spacing, lambda _, s: step(s, None)[0], state)
+            return state, measure(state)
+
+        state = TrainState(
+            gen,
+            crit,
+            gen_tx.init(gen),
+            critic_tx.init(crit),
+            k_train,
+            jnp.zeros((), jnp.int32),
+            jnp.zeros((), bool),
+            loss0,
+        )
+        first = jax.tree.map(lambda x: x[None], measure(state))
+        state, logged = jax.lax.scan(log_block, state, spacings)
+        stacked = {k: jnp.concatenate([first[k], logged[k]]) for k in metrics_lib.METRIC_NAMES}
+        return TrainResult(
+            metrics=stacked,
+            init=(gen, crit),
+            final=(state.generator, state.critic),
+            diverged=state.diverged,
+            steps_taken=state.step,
+        )
+
+    return train
+
+
+def suggest_lr(X, d_out: int = 1, train_v: bool = False, safety: float = 0.5) -> float:
+    """A gradient-descent step size from the data's infinite-width kernel (float64, host).
+
+    Under the SUM loss, lazy training moves the outputs by ``z <- z + eta K (y - z)`` with
+    ``K = H_inf / d_out`` (plus the arc-cosine kernel of the output layer when V is trained);
+    GD is stable for ``eta < 2 / lambda_max(K)``. Returns ``safety * 2 / lambda_max(K)``.
+    """
+    from prd_jax.kernels import h_infinity_numpy
+
+    X = np.asarray(X, np.float64)
+    K = h_infinity_numpy(X)  # Definition 1
+    if train_v:  # plus the arc-cosine kernel of degree 1, E[sigma(u.x_i) sigma(u.x_j)]
+        norms = np.linalg.norm(X, axis=1)
+        cos = np.clip((X @ X.T) / np.maximum(np.outer(norms, norms), 1e-300), -1.0, 1.0)
+        theta = np.arccos(cos)
+        K = K + np.outer(norms, norms) * (np.sin(theta) + (np.pi - theta) * cos) / (2 * np.pi)
+    lam_max = float(np.linalg.eigvalsh(K / d_out)[-1])
+    return safety * 2.0 / lam_max

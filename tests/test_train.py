@@ -1,0 +1,209 @@
+"""Training engine: config validation, compile-once batches, padding, divergence, determinism."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import prd_jax
+from prd_jax.metrics import METRIC_NAMES
+from prd_jax.train import TrainConfig, make_train
+
+CFG = TrainConfig(width=32, steps=40, log_schedule="linear", log_every=10, lr=0.2)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return prd_jax.sphere(jax.random.key(0), 6, 4, 1)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("width", 0),
+        ("width", 2.5),
+        ("steps", -1),
+        ("log_every", 0),
+        ("logs_per_decade", 0),
+        ("n_critic", 0),
+        ("optimizer", "rmsprop"),
+        ("critic_optimizer", "lbfgs"),
+        ("critic", "gan"),
+        ("log_schedule", "cubic"),
+        ("lr", 0.0),
+        ("lr", -1.0),
+        ("lr", float("nan")),
+        ("critic_lr", 0.0),
+        ("divergence_ratio", 0.0),
+        ("lambda_adv", -1.0),
+        ("gp_weight", -0.1),
+        ("critic_radius", 0.0),
+        ("train_v", 1),
+        ("freeze_a", "no"),
+        ("image_shape", (0, 4)),
+    ],
+)
+def test_config_validation_names_the_field(field, value):
+    with pytest.raises(ValueError, match=f"TrainConfig.{field}"):
+        TrainConfig(**{field: value})
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"lr": 0.0}, "lr"),
+        ({"critic_lr": -1.0}, "critic_lr"),
+        ({"lambda_adv": -0.5}, "lambda_adv"),
+        ({"width": 0}, "width"),
+        ({"width": 33}, "width"),
+        ({"width": 3.5}, "width"),
+    ],
+)
+def test_hparams_validation_names_the_field(overrides, field):
+    with pytest.raises(ValueError, match=f"HParams.{field}"):
+        CFG.hparams(**overrides)
+    with pytest.raises(ValueError, match="unknown hyper-parameter"):
+        CFG.hparams(learning_rate=0.1)
+
+
+def test_log_steps():
+    assert CFG.log_steps() == (0, 10, 20, 30, 40)
+    geo = TrainConfig(steps=250).log_steps()
+    assert geo[:11] == (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+    assert geo[-3:] == (200, 210, 250) or geo[-1] == 250
+    assert list(geo) == sorted(set(geo)) and geo[0] == 0 and geo[-1] == 250
+
+
+def test_result_shapes_and_metrics(data):
+    X, Y = data
+    res = jax.jit(make_train(CFG))(jax.random.key(1), CFG.hparams(), X, Y)
+    assert set(res.metrics) == set(METRIC_NAMES)
+    for name, values in res.metrics.items():
+        assert values.shape == (5,), name
+        assert np.all(np.isfinite(values)), name
+    assert not bool(res.diverged) and int(res.steps_taken) == 40
+    m = res.metrics
+    assert m["drift_max"][0] == 0 and m["kernel_dev"][0] == 0 and m["flip_frac"][0] == 0
+    assert m["loss_sup"][-1] < m["loss_sup"][0]
+    # U-only setting: V never moves.
+    np.testing.assert_array_equal(res.final[0].V, res.init[0].V)
+
+
+def _batched(cfg, n):
+    train = make_train(cfg)
+    return jax.jit(jax.vmap(train, in_axes=(0, 0, None, None))), train
+
+
+def test_compiles_once_for_a_batch_of_seeds_and_lambdas(data):
+    X, Y = data
+    traces = []
+    train = make_train(CFG)
+
+    def counted(*args):
+        traces.append(1)
+        return train(*args)
+
+    batched = jax.jit(jax.vmap(counted, in_axes=(0, 0, None, None)))
+    keys = jax.random.split(jax.random.key(2), 4)
+    for lambdas in ([0.0, 1.0, 0.0, 1.0], [0.5, 0.1, 2.0, 0.0]):
+        hp = CFG.hparams(
+            lambda_adv=np.array(lambdas),
+            lr=np.full(4, 0.2),
+            critic_lr=np.full(4, 1e-3),
+            width=np.array([32, 16, 8, 32]),
+        )
+        batched(keys, hp, X, Y)
+    assert len(traces) == 1
+    assert batched._cache_size() == 1
+
+
+@pytest.mark.parametrize("critic", ["wgan_gp", "frozen"])
+def test_run_in_vmapped_batch_equals_run_alone(data, critic):
+    X, Y = data
+    cfg = dataclasses.replace(CFG, critic=critic, train_v=True)
+    keys = jax.random.split(jax.random.key(3), 3)
+    hp = cfg.hparams(
+        lambda_adv=np.array([0.0, 1.0, 0.5]),
+        lr=np.full(3, 0.2),
+        critic_lr=np.full(3, 1e-2),
+        width=np.full(3, 32),
+    )
+    batched, train = _batched(cfg, 3)
+    batch = batched(keys, hp, X, Y)
+    alone = jax.jit(train)(keys[1], cfg.hparams(lambda_adv=1.0, critic_lr=1e-2), X, Y)
+    for name in METRIC_NAMES:
+        np.testing.assert_allclose(
+            batch.metrics[name][1], alone.metrics[name], rtol=2e-4, atol=1e-5, err_msg=name
+        )
+
+
+@pytest.mark.parametrize("critic", ["wgan_gp", "frozen"])
+def test_padded_run_equals_exact_width_run(data, critic):
+    X, Y = data
+    m = 12
+    exact_cfg = dataclasses.replace(CFG, width=m, critic=critic, train_v=True)
+    padded_cfg = dataclasses.replace(exact_cfg, width=32)
+    key = jax.random.key(4)
+    exact = jax.jit(make_train(exact_cfg))(key, exact_cfg.hparams(), X, Y)
+    padded = jax.jit(make_train(padded_cfg))(key, padded_cfg.hparams(width=m), X, Y)
+    for name in METRIC_NAMES:
+        np.testing.assert_allclose(
+            padded.metrics[name], exact.metrics[name], rtol=2e-4, atol=1e-5, err_msg=name
+        )
+    (U, V), (W, a) = padded.final
+    assert float(jnp.abs(U[m:]).sum() + jnp.abs(V[:, m:]).sum()) == 0.0
+    assert float(jnp.abs(W[m:]).sum() + jnp.abs(a[m:]).sum()) == 0.0
+    np.testing.assert_allclose(U[:m], exact.final[0].U, rtol=1e-4, atol=1e-5)
+
+
+def test_same_seed_same_numbers(data):
+    X, Y = data
+    train = jax.jit(make_train(CFG))
+    a = train(jax.random.key(5), CFG.hparams(), X, Y)
+    b = train(jax.random.key(5), CFG.hparams(), X, Y)
+    for name in METRIC_NAMES:
+        np.testing.assert_array_equal(a.metrics[name], b.metrics[name])
+
+
+def test_divergence_is_flagged_per_run_without_leaking(data):
+    X, Y = data
+    cfg = dataclasses.replace(CFG, critic="frozen", lambda_adv=0.0)
+    safe = prd_jax.suggest_lr(X, d_out=1)
+    lrs = np.array([safe, 200.0 * safe, safe], np.float32)
+    keys = jnp.stack([jax.random.key(6)] * 3)
+    hp = cfg.hparams(
+        lr=lrs, critic_lr=np.full(3, 1e-3), lambda_adv=np.zeros(3), width=np.full(3, 32)
+    )
+    batched, train = _batched(cfg, 3)
+    res = batched(keys, hp, X, Y)
+    np.testing.assert_array_equal(res.diverged, [False, True, False])
+    assert int(res.steps_taken[1]) < cfg.steps
+    for name in METRIC_NAMES:
+        assert np.all(np.isfinite(np.asarray(res.metrics[name])[[0, 2]])), name
+    np.testing.assert_array_equal(res.metrics["loss_sup"][0], res.metrics["loss_sup"][2])
+    # The diverged run is frozen: its weights stop changing once flagged.
+    last = res.metrics["drift_fro"][1]
+    assert np.all(last[-2:] == last[-1])
+
+
+def test_adam_and_critic_projection(data):
+    X, Y = data
+    cfg = dataclasses.replace(CFG, optimizer="adam", lr=1e-2, critic_radius=0.5)
+    res = jax.jit(make_train(cfg))(jax.random.key(7), cfg.hparams(), X, Y)
+    assert np.all(res.metrics["critic_norm"] <= 0.5 + 1e-5)
+    assert res.metrics["loss_sup"][-1] < res.metrics["loss_sup"][0]
+
+
+def test_frozen_critic_stays_fixed_and_wgan_critic_moves(data):
+    X, Y = data
+    frozen = dataclasses.replace(CFG, critic="frozen")
+    res = jax.jit(make_train(frozen))(jax.random.key(8), frozen.hparams(), X, Y)
+    assert np.all(res.metrics["critic_drift"] == 0)
+    trained = dataclasses.replace(CFG, critic="wgan_gp", critic_lr=1e-2)
+    res = jax.jit(make_train(trained))(jax.random.key(8), trained.hparams(), X, Y)
+    assert res.metrics["critic_drift"][-1] > 0
+    frozen_a = dataclasses.replace(trained, freeze_a=True)
+    res = jax.jit(make_train(frozen_a))(jax.random.key(8), frozen_a.hparams(), X, Y)
+    np.testing.assert_array_equal(res.final[1].a, res.init[1].a)
