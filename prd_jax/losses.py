@@ -64,11 +64,16 @@ def aug_loss(U, V, W, a, X, Y, lambda_adv=1.0, mask=None):
     return sup_loss(U, V, X, Y, mask) - lambda_adv * adv_loss(U, V, W, a, X, mask)
 
 
-def _critic_input_grad_norm(W, a, y, mask):
-    g = jax.grad(lambda yy: critic(W, a, yy[None, :], mask)[0])(y)
-    # The norm is not differentiable at 0 (all critic units off); the epsilon keeps the
-    # penalty's own gradient finite there.
-    return jnp.sqrt(jnp.sum(jnp.square(g)) + 1e-12)
+def critic_input_grad(W, a, Z, mask=None):
+    """``grad_z g(W, a, z)`` for each row of Z, in closed form: ``(n, d_out)``.
+
+    ``grad_z g = W^T (a * 1{W z > 0}) / sqrt(m)`` (ReLU' = 1{. > 0}, as in JAX). One matmul
+    instead of a per-sample autodiff, so the WGAN-GP penalty stays cheap under ``vmap``.
+    """
+    m_stored = W.shape[0]
+    mask, m = _mask_and_width(mask, m_stored, W.dtype)
+    active = (Z @ W.T > 0).astype(W.dtype)  # (n, m)
+    return (active * (a * mask)[None, :]) @ W / jnp.sqrt(m)
 
 
 def wgan_gp_loss(W, a, Z_fake, Y_real, key, gp_weight=10.0, mask=None):
@@ -90,7 +95,10 @@ def wgan_gp_loss(W, a, Z_fake, Y_real, key, gp_weight=10.0, mask=None):
         raise ValueError(f"Z_fake {Z_fake.shape} and Y_real {Y_real.shape} must have one shape")
     eps = jax.random.uniform(key, (Z_fake.shape[0], 1), dtype=Z_fake.dtype)
     Y_hat = eps * Y_real + (1.0 - eps) * Z_fake
-    norms = jax.vmap(lambda y: _critic_input_grad_norm(W, a, y, mask))(Y_hat)
+    grads = critic_input_grad(W, a, Y_hat, mask)
+    # The norm is not differentiable at 0 (all critic units off); the epsilon keeps the
+    # penalty's own gradient finite there.
+    norms = jnp.sqrt(jnp.sum(jnp.square(grads), axis=1) + 1e-12)
     penalty = jnp.mean(jnp.square(norms - 1.0))
     wasserstein = jnp.mean(critic(W, a, Y_real, mask)) - jnp.mean(critic(W, a, Z_fake, mask))
     return -wasserstein + gp_weight * penalty

@@ -7,6 +7,7 @@ import pytest
 from jax.test_util import check_grads
 
 import prd_jax
+from prd_jax.losses import critic_input_grad
 from prd_jax.model import width_mask
 
 
@@ -129,3 +130,10 @@ def test_padded_losses_and_grads_match_exact():
     gp_pad = gp(*pad_c, Z, Y, key, 10.0, mask)
     np.testing.assert_allclose(gp_pad[0][:m], gp_exact[0], rtol=1e-5, atol=1e-7)
     assert float(jnp.sum(jnp.abs(gp_pad[0][m:]))) == 0.0
+
+
+def test_critic_input_grad_closed_form_matches_autodiff(problem):
+    _, Y, _, crit = problem
+    Z = Y + 0.1
+    auto = jax.vmap(jax.grad(lambda z: prd_jax.critic(*crit, z[None])[0]))(Z)
+    np.testing.assert_allclose(critic_input_grad(*crit, Z), auto, rtol=1e-5, atol=1e-6)
