@@ -26,8 +26,12 @@ check: lint test
 demo: $(STAMP)
 	$(PY) -m experiments.train_demo
 
+# Reuses finished buckets of an identical earlier sweep; `make sweep ARGS=--overwrite` recomputes.
 sweep: $(STAMP)
-	$(PY) -m experiments.train_demo
+	$(PY) -m experiments.sweep --resume $(ARGS)
+
+figures: $(STAMP)
+	$(PY) -m experiments.figures
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run

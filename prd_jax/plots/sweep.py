@@ -1,0 +1,233 @@
+"""Figures of a width sweep, drawn from its ``summary.json`` and bucket arrays."""
+
+import pathlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+MODES = ("supervised", "adversarial")
+MODE_COLOR = {"supervised": "tab:blue", "adversarial": "tab:red"}
+
+
+def _mode_mask(runs, mode):
+    is_sup = np.asarray(runs["run_lambda_adv"]) == 0
+    return (is_sup if mode == "supervised" else ~is_sup) & ~runs["diverged"].astype(bool)
+
+
+def _per_width_curves(ax, runs, steps, metric, mode, cmap):
+    sel = _mode_mask(runs, mode)
+    widths = np.unique(runs["run_width"][sel])
+    colors = cmap(np.linspace(0.05, 0.95, len(widths)))
+    later = steps > 0  # metrics are 0 at step 0 by definition; log axes start at step 1
+    x = steps[later]
+    for w, c in zip(widths, colors, strict=True):
+        vals = runs[metric][sel & (runs["run_width"] == w)][:, later]
+        mean = np.exp(np.mean(np.log(np.maximum(vals, 1e-12)), axis=0))  # geometric mean
+        ax.plot(x, mean, color=c, label=f"m={w}", lw=1.6)
+        if len(vals) > 1:
+            ax.fill_between(x, vals.min(0), vals.max(0), color=c, alpha=0.12, lw=0)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.grid(alpha=0.3, which="both", lw=0.4)
+
+
+def _two_panels(summary, runs, metric, ylabel, title, hline=None, hlabel=None):
+    steps = np.asarray(summary["log_steps"])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
+    for ax, mode in zip(axes, MODES, strict=True):
+        _per_width_curves(ax, runs, steps, metric, mode, plt.cm.viridis)
+        ax.set_title(f"{mode}")
+        if hline is not None:
+            ax.axhline(hline, color="k", ls="--", lw=1, label=hlabel)
+    axes[0].set_ylabel(ylabel)
+    axes[1].legend(fontsize=7, ncol=2, loc="lower right")
+    fig.suptitle(title + " (geometric mean over seeds, band: min-max)")
+    fig.tight_layout()
+    return fig
+
+
+def _finite(x):
+    return np.array([np.nan if v is None else v for v in x], dtype=np.float64)
+
+
+def plot_all(summary: dict, runs: dict, out) -> list[pathlib.Path]:
+    """Write every sweep figure into ``out``; returns their paths."""
+    out = pathlib.Path(out)
+    paths = []
+
+    def save(fig, name):
+        path = out / name
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+
+    save(
+        _two_panels(
+            summary,
+            runs,
+            "drift_max",
+            r"$\max_j \|u_j(t) - u_j(0)\|_2$",
+            "Per-neuron drift from initialisation",
+        ),
+        "drift.png",
+    )
+    lam0 = summary["lambda0"]
+    save(
+        _two_panels(
+            summary,
+            runs,
+            "kernel_dev",
+            r"$\|H(t) - H(0)\|_2$",
+            "Kernel deviation",
+            hline=lam0 / 4,
+            hlabel=r"$\lambda_0/4$ (Remark 1)",
+        ),
+        "kernel_deviation.png",
+    )
+
+    # Fraction broken at the horizon vs width, with m*.
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for mode in MODES:
+        th = summary["threshold"].get(mode, {})
+        if not th.get("widths"):
+            continue
+        ax.plot(th["widths"], th["fraction_broken"], "o-", color=MODE_COLOR[mode], label=mode)
+        if th.get("m_star") is not None:
+            ax.axvline(th["m_star"], color=MODE_COLOR[mode], ls=":", lw=1.2)
+            lo, hi = _finite(th["ci"])
+            hi = hi if np.isfinite(hi) else max(th["widths"])
+            ax.axvspan(lo, hi, color=MODE_COLOR[mode], alpha=0.1, lw=0)
+    ax.axhline(0.5, color="gray", lw=0.8)
+    ax.set_xscale("log", base=2)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("width m")
+    ax.set_ylabel(f"fraction broken by step {summary['horizon_steps']}")
+    ax.set_title(
+        f"Breakdown ({summary['criterion_metric']} > {summary['criterion_threshold']:.3g})"
+    )
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    save(fig, "fraction_broken.png")
+
+    # m*(T) vs T: the measurement (left), and the same next to the paper's formula (right).
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.6))
+    widths = np.asarray(summary["threshold"].get("supervised", {}).get("widths") or [1])
+    top = float(np.max(widths))
+    for ax in axes:
+        for mode in MODES:
+            curve = summary["threshold_vs_horizon"].get(mode, [])
+            if not curve:
+                continue
+            T = np.array([c["step"] for c in curve], dtype=np.float64)
+            m = _finite([c["m_star"] for c in curve])
+            lo = _finite([c["ci"][0] for c in curve])
+            hi = _finite([c["ci"][1] for c in curve])
+            held = np.isfinite(m)
+            ax.plot(T[held], m[held], "-", color=MODE_COLOR[mode], label=f"{mode} m*(T)")
+            ax.fill_between(
+                T,
+                np.where(np.isfinite(lo), lo, top),
+                np.where(np.isfinite(hi), hi, 2 * top),
+                color=MODE_COLOR[mode],
+                alpha=0.12,
+                lw=0,
+            )
+            if (~held).any():
+                ax.plot(
+                    T[~held],
+                    np.full((~held).sum(), 2 * top),
+                    "^",
+                    color=MODE_COLOR[mode],
+                    ms=4,
+                    label=f"{mode}: no width <= {int(top)} holds",
+                )
+        ax.set_xscale("log")
+        ax.set_yscale("log", base=2)
+        ax.set_xlabel("horizon T (iterations)")
+        ax.set_ylabel("threshold width m*")
+        ax.grid(alpha=0.3, which="both", lw=0.4)
+    axes[0].axhspan(min(widths), top, color="gray", alpha=0.06, lw=0)
+    axes[0].set_title(
+        "Empirical threshold (95% bootstrap band; grey: widths in the grid)", fontsize=10
+    )
+    theory = summary["theory"].get("threshold_vs_horizon") or []
+    if theory:
+        T = np.array([c["step"] for c in theory], dtype=np.float64)
+        m = _finite([c["m_theory"] for c in theory])
+        axes[1].plot(
+            T,
+            m,
+            "k--",
+            lw=1,
+            label=r"paper's $\Omega(\cdot)$ width, constant 1"
+            "\n"
+            r"(measured $\lambda_0, \kappa$; $L(m)$ fitted)",
+        )
+    axes[1].set_title(
+        "Against the paper's breakdown width (unknown constant set to 1)", fontsize=10
+    )
+    for ax in axes:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    save(fig, "threshold_vs_horizon.png")
+
+    # Breakdown time and final drift vs width, with fits.
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    rec = summary["runs"]
+    for mode in MODES:
+        is_mode = [
+            (r["lambda_adv"] == 0) == (mode == "supervised") and not r["diverged"] for r in rec
+        ]
+        w = np.array([r["width"] for r, k in zip(rec, is_mode, strict=True) if k], np.float64)
+        tb = _finite([r["breakdown_time"] for r, k in zip(rec, is_mode, strict=True) if k])
+        dr = np.array([r["final_drift_max"] for r, k in zip(rec, is_mode, strict=True) if k])
+        color = MODE_COLOR[mode]
+        jitter = np.exp(np.random.default_rng(0).uniform(-0.06, 0.06, len(w)))
+        axes[0].plot(
+            w[np.isfinite(tb)] * jitter[np.isfinite(tb)],
+            tb[np.isfinite(tb)],
+            "o",
+            color=color,
+            alpha=0.6,
+            ms=4,
+            label=f"{mode} (broken runs)",
+        )
+        axes[1].plot(w * jitter, dr, "o", color=color, alpha=0.6, ms=4, label=mode)
+        for ax, key in ((axes[0], "breakdown_time_exponent_fit"), (axes[1], "drift_exponent_fit")):
+            fit = summary[key].get(mode, {})
+            if fit.get("exponent") is not None:
+                xs = np.geomspace(w.min(), w.max(), 20)
+                ax.plot(
+                    xs,
+                    fit["prefactor"] * xs ** fit["exponent"],
+                    "-",
+                    color=color,
+                    lw=1,
+                    label=f"fit: m^{fit['exponent']:+.2f} "
+                    f"[{fit['ci'][0]:+.2f}, {fit['ci'][1]:+.2f}]",
+                )
+    sup_fit = summary["drift_exponent_fit"].get("supervised", {})
+    if sup_fit.get("exponent") is not None:
+        ws = np.array([r["width"] for r in rec], np.float64)
+        xs = np.geomspace(ws.min(), ws.max(), 20)
+        anchor = sup_fit["prefactor"] * np.sqrt(xs[0]) * xs[0] ** sup_fit["exponent"]
+        axes[1].plot(xs, anchor / np.sqrt(xs), "k:", lw=1, label="theory slope -1/2 (Theorem 1)")
+    pred = summary["theory"].get("breakdown_time_exponent_adversarial")
+    if pred is not None:
+        axes[0].set_title(f"Breakdown time vs width (theory for adversarial: m^{pred:+.2f})")
+    else:
+        axes[0].set_title("Breakdown time vs width")
+    axes[1].set_title(f"Per-neuron drift at step {summary['horizon_steps']} vs width")
+    axes[0].set_ylabel("T_b (iterations)")
+    axes[1].set_ylabel(r"$\max_j \|u_j(T) - u_j(0)\|_2$")
+    for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("width m")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3, which="both", lw=0.4)
+    fig.tight_layout()
+    save(fig, "scaling.png")
+    return paths
