@@ -4,6 +4,7 @@
     python -m experiments.sweep --preset paper       # paper scale, for a GPU
     python -m experiments.sweep --critic frozen      # the theorems' frozen critic
     python -m experiments.sweep --widths 16,64,256 --seeds 2 --steps 500 --out results/try
+    python -m experiments.sweep --preset paper --distributed  # on each host of a cluster
 
 Writes ``config.json``, ``bucket_*.npz``, ``summary.json`` and PNG figures to ``--out``
 (default ``results/sweep``) and prints the thresholds and exponents. ``--resume`` reuses the
@@ -119,6 +120,12 @@ def parse_args(argv=None):
     p.add_argument("--out", default="results/sweep")
     p.add_argument("--resume", action="store_true", help="reuse finished buckets")
     p.add_argument("--overwrite", action="store_true", help="recompute an existing sweep")
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="call jax.distributed.initialize() first (one process per host; the "
+        "run axis is sharded over every device of every host)",
+    )
     return p.parse_args(argv), p
 
 
@@ -161,6 +168,10 @@ def build_config(args, parser) -> SweepConfig:
 def main(argv=None):
     args, parser = parse_args(argv)
     cfg = build_config(args, parser)
+    if args.distributed:
+        import jax
+
+        jax.distributed.initialize()  # coordinator, process count and id from the cluster env
     try:
         summary = run_sweep(cfg, args.out, resume=args.resume, overwrite=args.overwrite)
     except ResultsError as err:

@@ -19,6 +19,8 @@ bootstrap interval over seeds.
 
 import dataclasses
 import math
+import pathlib
+import time
 from typing import NamedTuple
 
 import jax
@@ -27,12 +29,13 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 from prd_jax import theory
+from prd_jax.data import sphere
+from prd_jax.kernels import gram_spectrum
 from prd_jax.metrics import METRIC_NAMES
-from prd_jax.results import json_ready
-from prd_jax.train import TrainConfig, make_train
+from prd_jax.results import json_ready, load_npz, prepare_folder, save_npz_atomic, write_json_atomic
+from prd_jax.train import TrainConfig, make_train, suggest_lr
 
 CRITERIA = ("kernel", "drift", "relative")
-RUN_FIELDS = ("seed", "width", "lambda_adv", "lr")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,12 +184,20 @@ def run_bucket(cfg: SweepConfig, bucket, X, Y, lrs, compile_counter=None) -> dic
     seeds, hparams = jax.device_put((seeds, hparams), runs_sharding)
     X, Y = jax.device_put((jnp.asarray(X), jnp.asarray(Y)), replicated)
     batched = jax.jit(jax.vmap(one_run, in_axes=(0, 0, None, None)))
-    result = jax.device_get(batched(seeds, hparams, X, Y))
+    result = batched(seeds, hparams, X, Y)
+    # Keep only what is saved (not the final weights), then gather it to every process: with
+    # jax.distributed over several hosts each process holds only its devices' shard of runs.
+    result = (result.metrics, result.diverged, result.steps_taken)
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        result = multihost_utils.process_allgather(result, tiled=True)
+    metrics, diverged, steps_taken = jax.device_get(result)
     out = {f"run_{k}": np.asarray(v) for k, v in grid._asdict().items()}
     for name in METRIC_NAMES:
-        out[name] = np.asarray(result.metrics[name])[:num_runs]
-    out["diverged"] = np.asarray(result.diverged)[:num_runs]
-    out["steps_taken"] = np.asarray(result.steps_taken)[:num_runs]
+        out[name] = np.asarray(metrics[name])[:num_runs]
+    out["diverged"] = np.asarray(diverged)[:num_runs]
+    out["steps_taken"] = np.asarray(steps_taken)[:num_runs]
     return out
 
 
@@ -431,39 +442,22 @@ def bucket_filename(bucket) -> str:
     return f"bucket_{min(bucket):06d}-{max(bucket):06d}.npz"
 
 
-def load_runs(out, buckets) -> dict:
-    """Concatenate the finished bucket files of a results folder (all must exist)."""
-    from prd_jax.results import load_npz
-
-    parts = []
-    for b in buckets:
-        part = load_npz(out / bucket_filename(b), required=METRIC_NAMES)
-        if part is None:
-            raise FileNotFoundError(f"bucket {b} is missing from {out}; rerun with --resume")
-        parts.append(part)
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-
 def run_sweep(cfg: SweepConfig, out, resume=False, overwrite=False, log=print) -> dict:
     """Run (or resume) a sweep into the folder ``out`` and write its summary and figures.
 
     Every bucket is one compiled program; each finished bucket is written atomically to
     ``out/bucket_*.npz`` at once, so an interrupted sweep loses nothing finished, and
-    ``resume=True`` computes only the missing buckets.
+    ``resume=True`` computes only the missing buckets. Under ``jax.distributed`` every
+    process runs this with the same arguments (a shared ``out``); process 0 writes.
 
     Returns:
       The summary dict also written to ``out/summary.json``.
     """
-    import pathlib
-    import time
-
-    from prd_jax.data import sphere
-    from prd_jax.kernels import gram_spectrum
-    from prd_jax.results import load_npz, prepare_folder, save_npz_atomic, write_json_atomic
-    from prd_jax.train import suggest_lr
-
     start = time.perf_counter()
-    out = prepare_folder(pathlib.Path(out), cfg.to_json(), resume, overwrite)
+    writer = jax.process_index() == 0
+    out = pathlib.Path(out)
+    if writer:
+        prepare_folder(out, cfg.to_json(), resume, overwrite)
     X, Y = sphere(jax.random.key(cfg.data_seed), cfg.n, cfg.d_in, cfg.d_out, cfg.targets)
     spectrum = gram_spectrum(X)
     lrs = cfg.lrs or (suggest_lr(X, cfg.d_out, cfg.train.train_v, cfg.lr_safety),)
@@ -475,19 +469,20 @@ def run_sweep(cfg: SweepConfig, out, resume=False, overwrite=False, log=print) -
         f"lambda_adv {list(cfg.lambda_adv)}, lr {[round(float(lr), 4) for lr in lrs]}, "
         f"{cfg.train.steps} steps, critic {cfg.train.critic}, {len(jax.devices())} device(s)"
     )
-    compiles: list = []
-    done_cost, times = 0, []
-    todo = []
+    parts = {}
     for b in buckets:
         path = out / bucket_filename(b)
-        if path.exists() and load_npz(path, required=METRIC_NAMES) is not None:
+        if path.exists() and (part := load_npz(path, required=METRIC_NAMES)) is not None:
+            parts[b] = part
             log(f"  bucket {list(b)}: finished earlier, reusing {path.name}")
-        else:
-            todo.append(b)
+    todo = [b for b in buckets if b not in parts]
+    compiles: list = []
+    done_cost, times = 0, []
     for i, b in enumerate(todo):
         t0 = time.perf_counter()
-        arrays = run_bucket(cfg, b, X, Y, lrs, compiles)
-        save_npz_atomic(out / bucket_filename(b), arrays)
+        parts[b] = run_bucket(cfg, b, X, Y, lrs, compiles)
+        if writer:
+            save_npz_atomic(out / bucket_filename(b), parts[b])
         dt = time.perf_counter() - t0
         times.append(dt)
         done_cost += cost[b]
@@ -495,12 +490,12 @@ def run_sweep(cfg: SweepConfig, out, resume=False, overwrite=False, log=print) -
         fixed = min(times)
         rate = max(sum(times) - fixed * len(times), 0.0) / done_cost
         eta = sum(fixed + rate * cost[r] for r in todo[i + 1 :])
-        n_div = int(arrays["diverged"].sum())
+        n_div = int(parts[b]["diverged"].sum())
         log(
-            f"  bucket {i + 1}/{len(todo)} widths {list(b)}: {len(arrays['run_seed'])} runs "
+            f"  bucket {i + 1}/{len(todo)} widths {list(b)}: {len(parts[b]['run_seed'])} runs "
             f"in {dt:.1f}s{f', {n_div} diverged' if n_div else ''}; about {eta:.0f}s left"
         )
-    runs = load_runs(out, buckets)
+    runs = {k: np.concatenate([parts[b][k] for b in buckets]) for k in parts[buckets[0]]}
     log_steps = np.asarray(cfg.train.log_steps())
     extra = {
         "compiles": len(compiles),
@@ -519,14 +514,12 @@ def run_sweep(cfg: SweepConfig, out, resume=False, overwrite=False, log=print) -
         f"R's constant c = {cfg.radius_c} and delta = {cfg.delta}; L(m) from the fitted "
         "critic-norm scaling"
     )
-    summary["wall_seconds"] = time.perf_counter() - start
-    write_json_atomic(out / "summary.json", summary)
-    from prd_jax.plots.sweep import plot_all
+    if writer:
+        from prd_jax.plots.sweep import plot_all
 
-    figures = plot_all(summary, runs, out)
-    summary["wall_seconds"] = time.perf_counter() - start
-    summary["figures"] = [str(p.name) for p in figures]
-    write_json_atomic(out / "summary.json", summary)
+        summary["figures"] = [p.name for p in plot_all(summary, runs, out)]
+        summary["wall_seconds"] = time.perf_counter() - start
+        write_json_atomic(out / "summary.json", summary)
     return summary
 
 
