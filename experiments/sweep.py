@@ -23,7 +23,7 @@ PRESETS = {
     # make sweep: 2-core CPU, a few minutes. The paper's experimental setting: U and V trained
     # jointly against its trained WGAN-GP critic; --no-train-v --d-out 1 is Theorems 1-2's.
     "quick": SweepConfig(
-        widths=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
+        widths=(16, 32, 64, 128, 256, 512, 1024, 2048),
         seeds=4,
         lambda_adv=(0.0, 1.0),
         n=16,

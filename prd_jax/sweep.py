@@ -526,23 +526,31 @@ def run_sweep(cfg: SweepConfig, out, resume=False, overwrite=False, log=print) -
 def format_table(summary: dict) -> str:
     """A short text table of thresholds and exponents for the terminal."""
 
-    def num(x, fmt="{:.0f}"):
-        return "none in grid" if x is None else fmt.format(x)
+    def num(x, fmt="{:.0f}", none="n/a"):
+        return none if x is None else fmt.format(x)
 
     lines = [
         f"criterion: {summary['criterion_metric']} > {summary['criterion_threshold']:.4g} "
         f"(lambda0 = {summary['lambda0']:.4g}), horizon {summary['horizon_steps']} steps",
-        f"{'mode':<13}{'m* (T)':>14}{'95% CI':>24}{'drift exp.':>12}{'T_b exp.':>10}",
+        f"{'mode':<13}{'m*(T)':>10}{'95% CI':>18}{'drift exp.':>12}{'T_b exp.':>10}",
     ]
     for mode in ("supervised", "adversarial"):
         th = summary["threshold"].get(mode, {})
         ci = th.get("ci", [None, None])
+        beyond = f"> {max(th.get('widths') or [0])}"  # no width in the grid holds
         lines.append(
-            f"{mode:<13}{num(th.get('m_star')):>14}"
-            f"{'[' + num(ci[0]) + ', ' + num(ci[1]) + ']':>24}"
+            f"{mode:<13}{num(th.get('m_star'), none=beyond):>10}"
+            f"{'[' + num(ci[0], none=beyond) + ', ' + num(ci[1], none='inf') + ']':>18}"
             f"{num(summary['drift_exponent'].get(mode), '{:+.2f}'):>12}"
             f"{num(summary['breakdown_time_exponent'].get(mode), '{:+.2f}'):>10}"
         )
+    horizons = [10**k for k in range(1, 8) if 10**k < summary["horizon_steps"]]
+    horizons.append(summary["horizon_steps"])
+    for mode in ("supervised", "adversarial"):
+        curve = {c["step"]: c["m_star"] for c in summary["threshold_vs_horizon"].get(mode, [])}
+        widest = max(summary["threshold"].get(mode, {}).get("widths") or [0])
+        cells = [f"T={T}: {num(curve.get(T), none=f'> {widest}')}" for T in horizons if T in curve]
+        lines.append(f"  m*(T) {mode:<12} " + ", ".join(cells))
     th, fmt2 = summary["theory"], "{:.2f}"
     lines.append(
         f"theory: drift exponent -0.50 (supervised); T_b exponent "
