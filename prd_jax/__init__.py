@@ -4,7 +4,7 @@ Rout, "Why Adversarial Interaction Creates Non-Homogeneous Patterns: A
 Pseudo-Reaction-Diffusion Model for Turing Instability", AAAI 2021 (arXiv 2010.00521).
 """
 
-from prd_jax import metrics, theory
+from prd_jax import gray_scott, metrics, patterns, results, sweep, theory
 from prd_jax.data import Dataset, sphere
 from prd_jax.kernels import (
     Spectrum,
@@ -31,6 +31,7 @@ __all__ = [
     "critic",
     "generator",
     "gram_spectrum",
+    "gray_scott",
     "h_empirical",
     "h_infinity",
     "h_infinity_mc",
@@ -38,11 +39,14 @@ __all__ = [
     "init",
     "make_train",
     "metrics",
+    "patterns",
     "reaction_diffusion",
+    "results",
     "spectrum",
     "sphere",
-    "sup_loss",
     "suggest_lr",
+    "sup_loss",
+    "sweep",
     "theory",
     "wgan_gp_loss",
     "width_mask",
