@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test check lint sweep figures bench clean demo
+.PHONY: test check lint sweep figures docs-figures bench clean demo
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 tests
+	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 lint: $(STAMP)
 	$(PY) -m ruff format --check prd_jax experiments tests benchmarks
@@ -32,6 +32,10 @@ sweep: $(STAMP)
 
 figures: $(STAMP)
 	$(PY) -m experiments.figures
+
+# Refresh the compressed figures shown in the README.
+docs-figures: $(STAMP)
+	$(PY) -m experiments.figures --docs docs
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run

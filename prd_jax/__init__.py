@@ -4,8 +4,8 @@ Rout, "Why Adversarial Interaction Creates Non-Homogeneous Patterns: A
 Pseudo-Reaction-Diffusion Model for Turing Instability", AAAI 2021 (arXiv 2010.00521).
 """
 
-from prd_jax import gray_scott, metrics, patterns, results, sweep, theory
-from prd_jax.data import Dataset, sphere
+from prd_jax import features, gray_scott, metrics, patterns, results, sweep, theory
+from prd_jax.data import DataError, Dataset, ImageDataset, image_dataset, read_idx, sphere
 from prd_jax.kernels import (
     Spectrum,
     gram_spectrum,
@@ -20,15 +20,18 @@ from prd_jax.train import HParams, TrainConfig, TrainResult, make_train, suggest
 
 __all__ = [
     "Critic",
+    "DataError",
     "Dataset",
     "Generator",
     "HParams",
+    "ImageDataset",
     "Spectrum",
     "TrainConfig",
     "TrainResult",
     "adv_loss",
     "aug_loss",
     "critic",
+    "features",
     "generator",
     "gram_spectrum",
     "gray_scott",
@@ -36,11 +39,13 @@ __all__ = [
     "h_infinity",
     "h_infinity_mc",
     "h_infinity_numpy",
+    "image_dataset",
     "init",
     "make_train",
     "metrics",
     "patterns",
     "reaction_diffusion",
+    "read_idx",
     "results",
     "spectrum",
     "sphere",

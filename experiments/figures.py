@@ -1,0 +1,222 @@
+"""`make figures`: every experiment of the paper at its quick preset, and an index page.
+
+    python -m experiments.figures                     # ~10-15 min on 2 CPU cores
+    python -m experiments.figures --only theorem1 joint_rd --out /tmp/figs
+    python -m experiments.figures --docs docs          # compressed copies for the README
+
+Runs each experiment as its own subprocess (`python -m experiments.<name> --preset quick
+--out DIR`), so a failure or a hang in one does not stop the others: a run that exceeds
+``--timeout`` is killed and retried once. `experiments.gray_scott` is run too when it exists.
+Then writes DIR/README.md: each figure with its key numbers, the paper's claims as measured,
+and the command that made it.
+"""
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from experiments.common import DEFAULT_OUT
+
+EXPERIMENTS = (
+    ("linear_rate", "Linear rate (Remark 3, Eq. 17)"),
+    ("theorem1", "Theorem 1: symmetry and homogeneity under supervision"),
+    ("dissect_diffusion", "Theorem 2: dissecting diffusion"),
+    ("patterns_synthetic", "Turing-like patterns: synthetic data"),
+    ("patterns_mnist", "Turing-like patterns: MNIST"),
+    ("patterns_fashion_mnist", "Turing-like patterns: Fashion-MNIST"),
+    ("embedding", "Neuron embedding (the paper's Fig. 1)"),
+    ("feature_vis", "Feature visualisation"),
+    ("joint_rd", "Theorem 3: reaction-diffusion orders under joint training"),
+    ("gray_scott", "Gray-Scott model (Pearson 1993; the paper's F, k)"),
+)
+
+
+# Figures copied, downscaled and palette-compressed, into docs/ by `--docs docs`:
+# name -> (width in pixels, palette size). Noisy weight images compress worst: smaller.
+DOCS_SELECTION = {
+    "theorem1": (1000, 64),
+    "dissect_diffusion": (900, 48),
+    "linear_rate": (1000, 64),
+    "patterns_fashion_mnist": (560, 160),
+    "joint_rd": (1000, 64),
+}
+
+
+def compress_png(src: Path, dst: Path, width: int = 1000, colors: int = 96) -> int:
+    """Write ``src`` downscaled to at most ``width`` pixels wide with a ``colors``-entry
+    palette (figures are mostly flat colours); returns the new size in bytes."""
+    from PIL import Image
+
+    img = Image.open(src).convert("RGB")
+    if img.width > width:
+        img = img.resize((width, round(img.height * width / img.width)), Image.LANCZOS)
+    img = img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    img.save(dst, optimize=True)
+    return dst.stat().st_size
+
+
+def run_one(name: str, preset: str, out: Path, timeout: float, retries: int = 1) -> dict:
+    """Run ``python -m experiments.<name>`` in a subprocess; returns status, wall time, log tail."""
+    cmd = [sys.executable, "-m", f"experiments.{name}", "--preset", preset, "--out", str(out)]
+    status, log, wall = "failed", "", 0.0
+    for attempt in range(retries + 1):
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            wall = time.perf_counter() - start
+            log = (proc.stdout + proc.stderr)[-3000:]
+            status = "ok" if proc.returncode == 0 else f"failed (exit {proc.returncode})"
+            break
+        except subprocess.TimeoutExpired as err:
+            wall = time.perf_counter() - start
+            out_text = err.stdout.decode() if isinstance(err.stdout, bytes) else err.stdout or ""
+            log = out_text[-3000:]
+            status = f"timed out after {timeout:.0f} s (attempt {attempt + 1})"
+    return {
+        "name": name,
+        "status": status,
+        "wall_s": wall,
+        "log": log,
+        "command": " ".join(["python", "-m", f"experiments.{name}", "--preset", preset]),
+    }
+
+
+def _fmt(x):
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    if isinstance(x, dict):
+        return ", ".join(f"{k}: {_fmt(v)}" for k, v in x.items())
+    if isinstance(x, list):
+        return "[" + ", ".join(_fmt(v) for v in x) + "]"
+    return str(x)
+
+
+def _claims_table(claims) -> list[str]:
+    if not claims:
+        return []
+    lines = ["| paper's claim | measured | agrees? | note |", "| --- | --- | --- | --- |"]
+    for c in claims:
+        mark = {True: "**yes**", False: "**no**", None: "n/a"}[c["agrees"]]
+        cells = [c["claim"], _fmt(c["measured"]), mark, c.get("note", "")]
+        lines.append("| " + " | ".join(str(x).replace("|", "/") for x in cells) + " |")
+    return lines
+
+
+def _gray_scott_numbers(res: dict) -> list[str]:
+    lines = []
+    if "dominant_wavelength" in res:
+        lines.append(f"- dominant wavelength of v: {_fmt(res['dominant_wavelength'])}")
+    counts = res.get("map", {}).get("counts")
+    if counts:
+        lines.append(f"- (F, k) map pattern classes: {_fmt(counts)}")
+    for k, rep in (res.get("stability") or {}).items():
+        if isinstance(rep, dict):
+            keys = [key for key in ("uniform_states", "turing_unstable", "note") if key in rep]
+            if keys:
+                lines.append(
+                    f"- stability at k = {k}: "
+                    + "; ".join(f"{key}: {_fmt(rep[key])}" for key in keys)
+                )
+    return lines
+
+
+def write_index(out: Path, runs: list[dict], total_s: float) -> Path:
+    """DIR/README.md: every figure, its numbers and claims, and the command that made it."""
+    lines = [
+        "# Figures of the paper, regenerated",
+        "",
+        "Made by `make figures` (`python -m experiments.figures`): every experiment at its "
+        f"`quick` preset (CPU). Total wall time {total_s:.0f} s. Each experiment writes "
+        "`<name>.png` and `<name>.json` (config, numbers, claims); rerun one with its command, "
+        "or with `--preset paper` on an accelerator (23000 iterations as in the paper's Fig. 1).",
+        "The paper's hyper-parameters are unknown: the choices are in each JSON's `config`.",
+        "",
+        "| experiment | status | wall time |",
+        "| --- | --- | --- |",
+    ]
+    for r in runs:
+        lines.append(f"| [{r['name']}](#{r['name']}) | {r['status']} | {r['wall_s']:.0f} s |")
+    titles = dict(EXPERIMENTS)
+    for r in runs:
+        name = r["name"]
+        lines += [
+            "",
+            f"## {name}",
+            "",
+            f"**{titles.get(name, name)}** — `{r['command']}` ({r['status']}, {r['wall_s']:.0f} s)",
+            "",
+        ]
+        pngs = sorted(out.glob(f"{name}*.png")) if name == "gray_scott" else [out / f"{name}.png"]
+        for png in pngs:
+            if png.exists():
+                lines.append(f"![{png.stem}]({png.name})")
+                lines.append("")
+        path = out / f"{name}.json"
+        if not path.exists():
+            lines += ["No results: see the log below.", "", "```", r["log"][-1500:], "```"]
+            continue
+        res = json.loads(path.read_text())
+        if name == "gray_scott":
+            lines += _gray_scott_numbers(res)
+            continue
+        summary = res.get("summary", {})
+        scalars = {k: v for k, v in summary.items() if isinstance(v, int | float | str)}
+        if scalars:
+            lines.append("Numbers: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in scalars.items()))
+            lines.append("")
+        lines += _claims_table(res.get("claims", []))
+        lines += ["", f"Full numbers: [{name}.json]({name}.json)."]
+    index = out / "README.md"
+    index.write_text("\n".join(lines) + "\n")
+    return index
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.figures", description=__doc__.strip().splitlines()[0]
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--preset", default="quick")
+    parser.add_argument("--only", nargs="*", help="run only these experiments")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per experiment")
+    parser.add_argument(
+        "--docs",
+        type=Path,
+        help="only copy the selected figures of --out, compressed, into this folder",
+    )
+    args = parser.parse_args(argv)
+    if args.docs:
+        args.docs.mkdir(parents=True, exist_ok=True)
+        for name, (width, colors) in DOCS_SELECTION.items():
+            size = compress_png(args.out / f"{name}.png", args.docs / f"{name}.png", width, colors)
+            print(f"{args.docs / name}.png: {size / 1024:.0f} KB")
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    names = [n for n, _ in EXPERIMENTS if not args.only or n in args.only]
+    runs, start = [], time.perf_counter()
+    for name in names:
+        if importlib.util.find_spec(f"experiments.{name}") is None:
+            print(f"{name}: skipped (module experiments.{name} not found)", flush=True)
+            continue
+        print(f"{name}: running ...", flush=True)
+        r = run_one(name, args.preset, args.out, args.timeout)
+        print(f"{name}: {r['status']} in {r['wall_s']:.0f} s", flush=True)
+        if r["status"] != "ok":
+            print(r["log"][-2000:], flush=True)
+        runs.append(r)
+    total = time.perf_counter() - start
+    index = write_index(args.out, runs, total)
+    failed = [r["name"] for r in runs if r["status"] != "ok"]
+    print(
+        f"wrote {index} ({len(runs)} experiments, {total:.0f} s)"
+        + (f"; FAILED: {', '.join(failed)}" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Turing-like patterns by the PRD model on Fashion-MNIST: weight images, supervised vs
+adversarial (the paper's FashionMNIST kernel figure).
+
+    python -m experiments.patterns_fashion_mnist --preset quick   # ~30 s on 2 CPU cores
+    python -m experiments.patterns_fashion_mnist --preset paper   # accelerator, 23000 it.
+
+Same protocol as ``experiments.patterns_mnist`` (see its docstring) on a class-balanced
+Fashion-MNIST subset from Debian's dataset-fashion-mnist.
+"""
+
+from experiments.patterns_mnist import make, presets
+
+PRESETS = presets("fashion_mnist")
+main = make("fashion_mnist", "patterns_fashion_mnist", __doc__)
+
+if __name__ == "__main__":
+    main()
