@@ -32,6 +32,7 @@ EXPERIMENTS = (
     ("feature_vis", "Feature visualisation"),
     ("joint_rd", "Theorem 3: reaction-diffusion orders under joint training"),
     ("gray_scott", "Gray-Scott model (Pearson 1993; the paper's F, k)"),
+    ("pattern_comparison", "PRD drift patterns vs Gray-Scott patterns, same metrics"),
 )
 
 

@@ -133,6 +133,13 @@ def main(preset_name: str, out: Path) -> dict:
         for b, k in enumerate(gs.PAPER_KS)
     }
     plot_snapshots(cfg, snaps, preset.snapshot_times, out / "gray_scott.png")
+    # Final v fields, for the comparison with the PRD weight patterns.
+    np.savez_compressed(
+        out / "gray_scott.npz",
+        v_final=np.asarray(snaps.v[:, -1]),
+        k=np.asarray(gs.PAPER_KS),
+        side=cfg.side,
+    )
 
     t0 = time.perf_counter()
     mcfg, F_values, k_values, mrun, metrics = run_map(preset)

@@ -64,6 +64,36 @@ def test_experiment_smoke(name, out_dir):
         assert c["agrees"] in (True, False, None)
 
 
+def test_pattern_comparison_smoke(out_dir):
+    """Gray-Scott-like stripes and spots next to the tiny runs' drift images."""
+    import numpy as np
+
+    from experiments import pattern_comparison
+
+    y, x = np.mgrid[0:64, 0:64] / 64.0
+    stripes = 0.2 + 0.2 * np.sin(2 * np.pi * 8 * x)
+    spots = 0.2 * np.cos(2 * np.pi * 8 * x) * np.cos(2 * np.pi * 8 * y)
+    np.savez(
+        out_dir / "gray_scott.npz",
+        v_final=np.stack([stripes, spots]),
+        k=np.array([0.055, 0.060]),
+        side=2.5,
+    )
+    pattern_comparison.main(["--out", str(out_dir)])
+    res = json.loads((out_dir / "pattern_comparison.json").read_text())
+    gs_row = res["metrics"]["Gray-Scott v, k=0.055"]
+    assert abs(gs_row["waves_across"] - 8.0) < 0.5  # 8 stripes across the field
+    assert any(name.endswith("adversarial: du_j") for name in res["metrics"])
+    assert (out_dir / "pattern_comparison.png").stat().st_size > 10_000
+
+
+def test_pattern_comparison_without_inputs_says_what_to_run(tmp_path):
+    from experiments import pattern_comparison
+
+    with pytest.raises(SystemExit, match="make figures"):
+        pattern_comparison.main(["--out", str(tmp_path)])
+
+
 def test_figures_index(out_dir):
     """The index page lists every experiment with its figure, claims and command."""
     runs = [
