@@ -14,7 +14,6 @@ import argparse
 import dataclasses
 import functools
 import json
-import math
 import os
 import sys
 import time
@@ -23,31 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from prd_jax.results import json_ready
+
 DEFAULT_OUT = Path("results/figures")
-
-
-def to_jsonable(obj):
-    """Numpy/JAX arrays and scalars as lists and floats; non-finite floats as None."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if hasattr(obj, "_asdict"):
-        return to_jsonable(obj._asdict())
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return to_jsonable(dataclasses.asdict(obj))
-    if hasattr(obj, "shape") and hasattr(obj, "dtype"):
-        arr = np.asarray(obj)
-        if arr.dtype == bool:
-            return arr.tolist()
-        if np.issubdtype(arr.dtype, np.integer):
-            return arr.tolist()
-        return to_jsonable(arr.astype(np.float64).tolist())
-    if isinstance(obj, bool | int | str) or obj is None:
-        return obj
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    return str(obj)
 
 
 def claim(text: str, measured, agrees: bool | None, note: str = "") -> dict:
@@ -86,7 +63,7 @@ def write_json(path: Path, obj) -> None:
     """Write ``obj`` as JSON atomically (temporary file, then rename)."""
     path = Path(path)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(to_jsonable(obj), indent=1, allow_nan=False) + "\n")
+    tmp.write_text(json.dumps(json_ready(obj), indent=1, allow_nan=False) + "\n")
     os.replace(tmp, path)
 
 

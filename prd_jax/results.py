@@ -7,6 +7,7 @@ writes. Finished units are never deleted: a unit that cannot be read is moved as
 ``<name>.corrupt`` and recomputed.
 """
 
+import dataclasses
 import json
 import math
 import os
@@ -122,16 +123,24 @@ def prepare_folder(out, config: dict, resume: bool, overwrite: bool = False) -> 
     return out
 
 
-def json_ready(x):
-    """Tuples to lists, numpy scalars to Python, non-finite floats to None (strict JSON)."""
-    if isinstance(x, dict):
-        return {str(k): json_ready(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [json_ready(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return json_ready(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
+def json_ready(obj):
+    """Plain, strict JSON: arrays (numpy or JAX) and scalars as lists and numbers, NamedTuples
+    and dataclasses as dicts, non-finite floats as None, keys as strings."""
+    if isinstance(obj, dict):
+        return {str(k): json_ready(v) for k, v in obj.items()}
+    if hasattr(obj, "_asdict"):  # NamedTuple, before the tuple test
+        return json_ready(obj._asdict())
+    if isinstance(obj, list | tuple):
+        return [json_ready(v) for v in obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return json_ready(dataclasses.asdict(obj))
+    if hasattr(obj, "shape") and hasattr(obj, "dtype"):
+        arr = np.asarray(obj)
+        if arr.dtype == bool or np.issubdtype(arr.dtype, np.integer):
+            return arr.tolist()
+        return json_ready(arr.astype(np.float64).tolist())
+    if isinstance(obj, bool | int | str) or obj is None:
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    return str(obj)

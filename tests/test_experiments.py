@@ -146,8 +146,10 @@ def test_overrides_and_presets():
             assert dataclasses.is_dataclass(preset)
 
 
-def test_to_jsonable_replaces_non_finite():
+def test_json_ready_replaces_non_finite():
     import numpy as np
 
-    out = common.to_jsonable({"a": np.array([1.0, np.nan]), "b": float("inf"), 3: (1, True)})
+    from prd_jax.results import json_ready
+
+    out = json_ready({"a": np.array([1.0, np.nan]), "b": float("inf"), 3: (1, True)})
     assert out == {"a": [1.0, None], "b": None, "3": [1, True]}
