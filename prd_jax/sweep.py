@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from prd_jax import theory
+from prd_jax import features, theory
 from prd_jax.data import sphere
 from prd_jax.kernels import gram_spectrum
 from prd_jax.metrics import METRIC_NAMES
@@ -274,30 +274,22 @@ def estimate_threshold(run_width, run_seed, broken, n_boot=1000, rng=None, level
     return m_star, (float(lo), float(hi))
 
 
-def fit_power_law(x, y, n_boot=1000, rng=None):
-    """Least-squares slope of ``log y`` on ``log x`` with a bootstrap 95% interval over points.
+def fit_power_law(x, y, n_boot=1000, seed=0) -> dict:
+    """``features.fit_power_law`` (log-log least squares, bootstrap 95% interval) as plain JSON.
 
-    Points with non-finite or non-positive values are dropped. Returns
-    ``{"exponent", "ci", "prefactor", "points"}``; exponent None with fewer than 2 distinct x.
+    Returns ``{"exponent", "ci", "prefactor", "points"}``, with None where the fit is undefined
+    (fewer than 2 distinct x).
     """
-    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    keep = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
-    x, y = np.log(x[keep]), np.log(y[keep])
-    if len(np.unique(x)) < 2:
-        return {"exponent": None, "ci": [None, None], "prefactor": None, "points": int(len(x))}
-    slope, intercept = np.polyfit(x, y, 1)
-    rng = rng if rng is not None else np.random.default_rng(0)
-    boots = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(x), len(x))
-        if len(np.unique(x[idx])) >= 2:
-            boots.append(np.polyfit(x[idx], y[idx], 1)[0])
-    lo, hi = np.quantile(boots, [0.025, 0.975]) if boots else (np.nan, np.nan)
+    fit = features.fit_power_law(x, y, bootstrap=n_boot, seed=seed)
+
+    def finite(v):
+        return float(v) if math.isfinite(v) else None
+
     return {
-        "exponent": float(slope),
-        "ci": [float(lo), float(hi)],
-        "prefactor": float(np.exp(intercept)),
-        "points": int(len(x)),
+        "exponent": finite(fit.exponent),
+        "ci": [finite(fit.ci_low), finite(fit.ci_high)],
+        "prefactor": finite(fit.prefactor),
+        "points": fit.n_points,
     }
 
 
@@ -351,10 +343,10 @@ def summarize(cfg: SweepConfig, runs: dict, log_steps, spectrum, extra=None) -> 
             m_t, ci_t = estimate_threshold(width[sel], seed[sel], t_b[sel] <= T, 200, rng)
             curve.append({"step": int(T), "m_star": m_t, "ci": list(ci_t)})
         by_horizon[mode] = curve
-        drift_exp[mode] = fit_power_law(width[sel], runs["drift_max"][sel, -1], cfg.bootstrap, rng)
-        mean_exp[mode] = fit_power_law(width[sel], runs["drift_mean"][sel, -1], cfg.bootstrap, rng)
+        drift_exp[mode] = fit_power_law(width[sel], runs["drift_max"][sel, -1], cfg.bootstrap)
+        mean_exp[mode] = fit_power_law(width[sel], runs["drift_mean"][sel, -1], cfg.bootstrap)
         finite = sel & np.isfinite(t_b) & (t_b > 0)
-        tb_exp[mode] = fit_power_law(width[finite], t_b[finite], cfg.bootstrap, rng)
+        tb_exp[mode] = fit_power_law(width[finite], t_b[finite], cfg.bootstrap)
 
     adv = (modes == "adversarial") & ~diverged
     # Late, diffusion-driven breakdowns: adversarial runs at widths where supervised training
@@ -362,9 +354,9 @@ def summarize(cfg: SweepConfig, runs: dict, log_steps, spectrum, extra=None) -> 
     m_sup = threshold.get("supervised", {}).get("m_star")
     late = adv & np.isfinite(t_b) & (t_b > 0) & (width > (m_sup if m_sup is not None else np.inf))
     tb_exp["adversarial_above_supervised_threshold"] = fit_power_law(
-        width[late], t_b[late], cfg.bootstrap, rng
+        width[late], t_b[late], cfg.bootstrap
     )
-    critic_scaling = fit_power_law(width[adv], runs["critic_norm"][adv, -1], cfg.bootstrap, rng)
+    critic_scaling = fit_power_law(width[adv], runs["critic_norm"][adv, -1], cfg.bootstrap)
     beta = critic_scaling["exponent"]
     records = [
         {
