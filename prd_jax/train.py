@@ -173,7 +173,6 @@ class TrainState(NamedTuple):
     key: jax.Array
     step: jax.Array  # generator steps taken (stops counting once diverged)
     diverged: jax.Array  # bool
-    loss0: jax.Array  # |L_aug(0)| + 1, the scale of the divergence test
 
 
 class TrainResult(NamedTuple):
@@ -226,6 +225,7 @@ def make_train(cfg: TrainConfig):
         gen_tx = _optimizer(cfg.optimizer, hparams.lr)
         critic_tx = _optimizer(cfg.critic_optimizer, hparams.critic_lr)
         ref = metrics_lib.reference(gen, crit, X, mask)
+        # The scale of the divergence test: |L_aug(0)| + 1.
         loss0 = jnp.abs(aug_loss(*gen, *crit, X, Y, hparams.lambda_adv, mask)) + 1.0
 
         def measure(state):
@@ -246,7 +246,7 @@ def make_train(cfg: TrainConfig):
             crit = crit._replace(W=_project(crit.W, cfg.critic_radius))
             return (crit, opt_state, Z), None
 
-        def step(state: TrainState, _):
+        def step(state: TrainState) -> TrainState:
             key, k_critic = jax.random.split(state.key)
             crit, critic_opt = state.critic, state.critic_opt
             if cfg.critic == "wgan_gp":
@@ -267,21 +267,21 @@ def make_train(cfg: TrainConfig):
             gen = optax.apply_updates(state.generator, updates)
 
             candidate = TrainState(
-                gen, crit, gen_opt, critic_opt, key, state.step + 1, state.diverged, state.loss0
+                gen, crit, gen_opt, critic_opt, key, state.step + 1, state.diverged
             )
             healthy = (
                 jnp.isfinite(loss)
-                & (loss < cfg.divergence_ratio * state.loss0)
+                & (loss < cfg.divergence_ratio * loss0)
                 & _all_finite((gen, crit))
             )
             ok = healthy & ~state.diverged
             new = jax.tree.map(lambda c, s: jnp.where(ok, c, s), candidate, state)
-            return new._replace(diverged=state.diverged | ~healthy), None
+            return new._replace(diverged=state.diverged | ~healthy)
 
         def log_block(state, spacing):
             # A while loop with the (unbatched) spacing as its trip count: the step body is
             # compiled once for every log schedule, however uneven.
-            state = jax.lax.fori_loop(0, spacing, lambda _, s: step(s, None)[0], state)
+            state = jax.lax.fori_loop(0, spacing, lambda _, s: step(s), state)
             return state, measure(state)
 
         state = TrainState(
@@ -292,7 +292,6 @@ def make_train(cfg: TrainConfig):
             k_train,
             jnp.zeros((), jnp.int32),
             jnp.zeros((), bool),
-            loss0,
         )
         first = jax.tree.map(lambda x: x[None], measure(state))
         state, logged = jax.lax.scan(log_block, state, spacings)
