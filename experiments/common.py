@@ -14,7 +14,6 @@ import argparse
 import dataclasses
 import functools
 import json
-import os
 import sys
 import time
 import typing
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from prd_jax.results import json_ready
+from prd_jax.results import json_ready, write_json_atomic
 
 DEFAULT_OUT = Path("results/figures")
 
@@ -60,11 +59,8 @@ def apply_overrides(cfg, overrides: list[str]):
 
 
 def write_json(path: Path, obj) -> None:
-    """Write ``obj`` as JSON atomically (temporary file, then rename)."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(json_ready(obj), indent=1, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    """Write ``obj`` as strict JSON atomically (temporary file, then rename)."""
+    write_json_atomic(path, json_ready(obj))
 
 
 def read_json(path: Path) -> dict:

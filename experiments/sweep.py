@@ -131,32 +131,28 @@ def parse_args(argv=None):
 
 def build_config(args, parser) -> SweepConfig:
     cfg = PRESETS[args.preset]
-    train_over = {
-        k: v
-        for k, v in dict(
-            steps=args.steps,
-            critic=args.critic,
-            critic_optimizer=args.critic_optimizer,
-            train_v=args.train_v,
-            critic_lr=args.critic_lr[0] if args.critic_lr else None,
-        ).items()
-        if v is not None
-    }
-    over = {
-        k: v
-        for k, v in dict(
-            widths=args.widths,
-            seeds=args.seeds,
-            lambda_adv=args.lambda_adv,
-            lrs=args.lr,
-            n=args.n,
-            d_in=args.d_in,
-            d_out=args.d_out,
-            criterion=args.criterion,
-            bucket_ratio=args.bucket_ratio[0] if args.bucket_ratio else None,
-        ).items()
-        if v is not None
-    }
+
+    def given(**fields):  # the flags the user set
+        return {k: v for k, v in fields.items() if v is not None}
+
+    train_over = given(
+        steps=args.steps,
+        critic=args.critic,
+        critic_optimizer=args.critic_optimizer,
+        train_v=args.train_v,
+        critic_lr=args.critic_lr[0] if args.critic_lr else None,
+    )
+    over = given(
+        widths=args.widths,
+        seeds=args.seeds,
+        lambda_adv=args.lambda_adv,
+        lrs=args.lr,
+        n=args.n,
+        d_in=args.d_in,
+        d_out=args.d_out,
+        criterion=args.criterion,
+        bucket_ratio=args.bucket_ratio[0] if args.bucket_ratio else None,
+    )
     try:
         train = dataclasses.replace(cfg.train, **train_over)
         return dataclasses.replace(cfg, train=train, **over)
