@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from prd_jax import gray_scott as gs
+from prd_jax.turing import gray_scott as gs
 
 
 def numpy_fd_steps(u, v, F, k, cu, cv, dt, n_steps):

@@ -22,8 +22,8 @@ import numpy as np
 
 import prd_jax
 from experiments import common
+from experiments.plots import paper
 from prd_jax import features
-from prd_jax.plots import paper
 
 
 @dataclasses.dataclass(frozen=True)

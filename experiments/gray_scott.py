@@ -26,10 +26,10 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from prd_jax import gray_scott as gs
-from prd_jax import patterns as pt
-from prd_jax.plots.gray_scott import plot_map, plot_snapshots, plot_stability
+from experiments.plots.gray_scott import plot_map, plot_snapshots, plot_stability
 from prd_jax.results import json_ready
+from prd_jax.turing import gray_scott as gs
+from prd_jax.turing import patterns as pt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,7 +174,7 @@ def main(preset_name: str, out: Path) -> dict:
             "k": k_values.tolist(),
             "labels": [labels[i * nk : (i + 1) * nk] for i in range(len(F_values))],
             "counts": {name: labels.count(name) for name in pt.PATTERN_CLASSES},
-            "rule": "prd_jax.patterns.classify_pattern on v at t_end vs t_end - change_window",
+            "rule": "prd_jax.turing.patterns.classify_pattern on v at t_end vs t_end - change_window",
         },
         "preset_config": dataclasses.asdict(preset),
         "timings": timings,

@@ -21,8 +21,8 @@ import numpy as np
 
 import prd_jax
 from experiments import common
+from experiments.plots import paper
 from prd_jax import features
-from prd_jax.plots import paper
 
 TERMS = ("R_u", "D_u", "R_v", "D_v")
 # Exponents of Theorem 3's orders in each variable.

@@ -19,7 +19,7 @@ import numpy as np
 
 import prd_jax
 from experiments import common
-from prd_jax.plots import paper
+from experiments.plots import paper
 
 
 @dataclasses.dataclass(frozen=True)

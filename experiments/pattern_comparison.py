@@ -5,7 +5,7 @@
 
 Reads ``gray_scott.npz`` (final v at the paper's F, k) and ``patterns_*.npz`` (the drift
 images Delta u_j = u_j(T) - u_j(0) of supervised and adversarial training) from ``--out`` and
-measures every field with ``prd_jax.patterns``: dominant wavelength as a fraction of the
+measures every field with ``prd_jax.turing.patterns``: dominant wavelength as a fraction of the
 field's side (scale-free, so a 14x14 weight image and a 256x256 Gray-Scott field compare),
 spectral entropy, anisotropy, Moran's I, and the automatic label. Writes
 ``pattern_comparison.png`` and ``pattern_comparison.json``.
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from experiments.common import DEFAULT_OUT, write_json
+from experiments.plots.gray_scott import plot_pattern_comparison
 from prd_jax import features
-from prd_jax import patterns as pt
-from prd_jax.plots.gray_scott import plot_pattern_comparison
+from prd_jax.turing import patterns as pt
 
 PRD_SOURCES = ("patterns_synthetic", "patterns_mnist", "patterns_fashion_mnist")
 KEYS = ("waves_across", "spectral_entropy", "anisotropy", "morans_i")

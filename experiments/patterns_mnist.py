@@ -6,7 +6,7 @@
 One initialisation, trained twice in one vmapped call (lambda_adv = 0 and 1, WGAN-GP critic,
 U and V trained: the Theorem 3 / pattern setting). Renders u_j as images (jet, as the paper's
 FashionMNIST kernel figure), the drift Δu_j, and U, V as heat maps at init / supervised /
-adversarial, with pattern statistics (prd_jax.patterns) under every panel. Also the shared
+adversarial, with pattern statistics (prd_jax.turing.patterns) under every panel. Also the shared
 implementation of patterns_synthetic and patterns_fashion_mnist.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 
 import prd_jax
 from experiments import common
+from experiments.plots import paper
 from prd_jax import features
-from prd_jax.plots import paper
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,7 +4,7 @@ Rout, "Why Adversarial Interaction Creates Non-Homogeneous Patterns: A
 Pseudo-Reaction-Diffusion Model for Turing Instability", AAAI 2021 (arXiv 2010.00521).
 """
 
-from prd_jax import features, gray_scott, metrics, patterns, results, sweep, theory
+from prd_jax import features, metrics, results, sweep, theory
 from prd_jax.data import DataError, Dataset, ImageDataset, image_dataset, read_idx, sphere
 from prd_jax.kernels import (
     Spectrum,
@@ -34,7 +34,6 @@ __all__ = [
     "features",
     "generator",
     "gram_spectrum",
-    "gray_scott",
     "h_empirical",
     "h_infinity",
     "h_infinity_mc",
@@ -43,7 +42,6 @@ __all__ = [
     "init",
     "make_train",
     "metrics",
-    "patterns",
     "reaction_diffusion",
     "read_idx",
     "results",

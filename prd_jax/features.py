@@ -326,19 +326,19 @@ PANEL_KEYS = ("morans_i", "spectral_entropy", "dominant_wavelength", "anisotropy
 
 @functools.cache
 def _batched_image_metrics():
-    """``prd_jax.patterns.pattern_metrics`` (non-periodic) jitted and vmapped over images.
+    """``prd_jax.turing.patterns.pattern_metrics`` (non-periodic) jitted and vmapped over images.
 
     Built once: jit then compiles once per image shape, instead of once per eager op.
     """
-    from prd_jax.patterns import pattern_metrics
+    from prd_jax.turing.patterns import pattern_metrics
 
     return jax.jit(jax.vmap(functools.partial(pattern_metrics, periodic=False)))
 
 
 def image_stats_batch(fields) -> list[dict]:
     """Pattern statistics of each image of ``fields (B, H, W)`` (non-periodic: images have
-    edges), as ``prd_jax.patterns.pattern_stats`` gives them: plain floats plus ``"class"``."""
-    from prd_jax.patterns import _to_python, classify_pattern
+    edges), as ``prd_jax.turing.patterns.pattern_stats`` gives them: plain floats plus ``"class"``."""
+    from prd_jax.turing.patterns import _to_python, classify_pattern
 
     fields = np.asarray(fields, np.float32)
     metrics = {k: np.asarray(v) for k, v in _batched_image_metrics()(jnp.asarray(fields)).items()}

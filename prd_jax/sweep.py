@@ -507,7 +507,7 @@ def run_sweep(cfg: SweepConfig, out, resume=False, overwrite=False, log=print) -
         "critic-norm scaling"
     )
     if writer:
-        from prd_jax.plots.sweep import plot_all
+        from experiments.plots.sweep import plot_all
 
         summary["figures"] = [p.name for p in plot_all(summary, runs, out)]
         summary["wall_seconds"] = time.perf_counter() - start

@@ -1,6 +1,6 @@
 """Library math of the figures: feature visualisation against brute force and exact KKT,
 projection properties, embeddings, power-law fits, the closed-form reaction-diffusion terms
-against autodiff, and the batched pattern statistics against prd_jax.patterns."""
+against autodiff, and the batched pattern statistics against prd_jax.turing.patterns."""
 
 import jax
 import jax.numpy as jnp
@@ -9,7 +9,7 @@ import pytest
 
 import prd_jax
 from prd_jax import features
-from prd_jax.patterns import pattern_stats
+from prd_jax.turing.patterns import pattern_stats
 
 
 def _random_problem(seed, m=5, d=12):

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from prd_jax import gray_scott as gs
-from prd_jax import patterns as pt
+from prd_jax.turing import gray_scott as gs
+from prd_jax.turing import patterns as pt
 
 H_PEARSON = gs.PEARSON_SIDE / gs.PEARSON_N  # Pearson's grid spacing, kept on small grids
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from prd_jax import patterns as pt
+from prd_jax.turing import patterns as pt
 
 N = 64
 Y, X = np.mgrid[0:N, 0:N]

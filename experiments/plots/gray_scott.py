@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from prd_jax import gray_scott as gs
+from prd_jax.turing import gray_scott as gs
 
 CLASS_COLOURS = {
     "uniform": "#9e9e9e",
