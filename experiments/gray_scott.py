@@ -1,5 +1,6 @@
 """Gray-Scott figures: the paper's patterns, a Pearson-style (F, k) map, linear stability.
 
+    python -m experiments.gray_scott --preset tiny    # seconds: the smoke test
     python -m experiments.gray_scott --preset quick   # ~1-2 min on the 2-core CPU
     python -m experiments.gray_scott --preset paper   # Pearson's resolution: an accelerator
 
@@ -11,7 +12,9 @@ Writes to --out (default results/figures):
                             and Turing curves drawn over it
   gray_scott_stability.png  dispersion relations and the (F, k) bifurcation curves
   gray_scott.json           dominant wavelengths of v at the final time (domain length
-                            units), the stability reports, pattern metrics, map labels
+                            units), the stability reports (numbers from
+                            prd_jax.turing.stability, sentences in "note"), pattern
+                            metrics, map labels
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from experiments.plots.gray_scott import plot_map, plot_snapshots, plot_stabilit
 from prd_jax.results import json_ready
 from prd_jax.turing import gray_scott as gs
 from prd_jax.turing import patterns as pt
+from prd_jax.turing import stability as st
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +59,15 @@ class Preset:
 
 
 PRESETS = {
+    # seconds: the smoke tests' preset. Pearson's grid to t = 600; a 2 x 2 map of 32² cells.
+    "tiny": Preset(
+        snapshot_times=(0, 600),
+        map_n=32,
+        map_F=(0.03, 0.04, 2),
+        map_k=(0.055, 0.06, 2),
+        map_t_end=600.0,
+        map_dt=0.8,
+    ),
     # ~1 min on 2 CPU cores: snapshots to t = 20 000 on Pearson's grid; an 8 x 15 map of
     # 128² cells (a quarter of Pearson's domain, same spacing) to t = 10 000. The grid
     # steps (0.01 in F, 0.0025 in k) put the paper's two points on cells.
@@ -84,8 +97,8 @@ PRESETS = {
 def run_paper_snapshots(preset: Preset):
     """Pearson's protocol at F = 0.025, k = 0.055 and 0.060: one vmapped run of 2 cells."""
     cfg = gs.GSConfig()  # 256², side 2.5, Du = 2e-5, Dv = 1e-5, dt = 1, forward Euler
-    ks = gs.PAPER_KS
-    params = gs.GSParams(np.full(len(ks), gs.PAPER_F, np.float32), np.asarray(ks, np.float32))
+    ks = st.PAPER_KS
+    params = gs.GSParams(np.full(len(ks), st.PAPER_F, np.float32), np.asarray(ks, np.float32))
     states = gs.initial_states(jax.random.key(preset.seed), len(ks), cfg.n)
     # one extra snapshot, change_window before the end, for the labels' change test
     times = sorted({*preset.snapshot_times, preset.snapshot_times[-1] - preset.change_window})
@@ -115,6 +128,54 @@ def run_map(preset: Preset):
     return cfg, F_values, k_values, run, metrics
 
 
+# ---------------------------------------------------------------- words
+
+
+def describe_stability(rep: st.StabilityReport) -> str:
+    """What a :func:`prd_jax.turing.stability.stability_report` says, in sentences."""
+    F, k = rep.F, rep.k
+    words = [f"At F={F:g}, k={k:g} (Du={rep.Du:g}, Dv={rep.Dv:g}):"]
+    if rep.nontrivial_state_exists:
+        words.append(
+            f"k <= k_sn = sqrt(F)/2 - F = {rep.saddle_node_k:.5g}, so besides (1, 0) there are "
+            f"two non-trivial uniform states (discriminant F^2 - 4F(F+k)^2 = "
+            f"{rep.discriminant:.3g} >= 0)."
+        )
+    else:
+        words.append(
+            f"k > k_sn = sqrt(F)/2 - F = {rep.saddle_node_k:.5g} (discriminant F^2 - 4F(F+k)^2 = "
+            f"{rep.discriminant:.3g} < 0): no non-trivial uniform steady state exists; the only "
+            "one is the trivial state (u, v) = (1, 0)."
+        )
+    words.append(
+        f"The trivial state has J = diag(-F, -(F+k)) = diag({-F:g}, {-(F + k):g}), so "
+        f"lambda(q) = max(-F - Du q^2, -(F+k) - Dv q^2) <= {rep.states[0].max_growth_rate:.3g} "
+        "< 0: it is linearly stable at every wavenumber."
+    )
+    for s in rep.states[1:]:
+        words.append(
+            f"State {s.name} (u={s.u:.4g}, v={s.v:.4g}): max growth rate "
+            f"{s.max_growth_rate:.3g} at q={s.argmax_q:.4g}; tr J={s.turing.trace:.3g}, "
+            f"det J={s.turing.det:.3g}; Turing unstable: {s.turing.turing_unstable}."
+        )
+    if rep.linear_turing_instability:
+        words.append("A linear Turing instability of a uniform state exists here.")
+    else:
+        words.append(
+            "No uniform state has a linear Turing instability here, so patterns at these "
+            "parameters cannot grow from infinitesimal noise about a uniform state: they grow "
+            "from a finite-amplitude perturbation (Pearson's central square) and are "
+            "sustained nonlinearly."
+        )
+    return " ".join(words)
+
+
+def stability_with_note(F: float, k: float) -> dict:
+    """The stability report at (F, k) as a JSON-ready dict, with its sentences as ``note``."""
+    rep = st.stability_report(F, k)
+    return {**json_ready(rep), "note": describe_stability(rep)}
+
+
 # ---------------------------------------------------------------- entry point
 
 
@@ -130,14 +191,14 @@ def main(preset_name: str, out: Path) -> dict:
     snap_health = gs.check_health(snaps)
     stats = {
         f"{k:.3f}": pt.pattern_stats(snaps.v[b, -1], side=cfg.side, previous=snaps.v[b, -2])
-        for b, k in enumerate(gs.PAPER_KS)
+        for b, k in enumerate(st.PAPER_KS)
     }
     plot_snapshots(cfg, snaps, preset.snapshot_times, out / "gray_scott.png")
     # Final v fields, for the comparison with the PRD weight patterns.
     np.savez_compressed(
         out / "gray_scott.npz",
         v_final=np.asarray(snaps.v[:, -1]),
-        k=np.asarray(gs.PAPER_KS),
+        k=np.asarray(st.PAPER_KS),
         side=cfg.side,
     )
 
@@ -152,7 +213,7 @@ def main(preset_name: str, out: Path) -> dict:
     plot_map(mcfg, F_values, k_values, mrun, labels, healthy, out / "gray_scott_map.png")
 
     plot_stability(out / "gray_scott_stability.png")
-    stability = {f"{k:.3f}": gs.stability_report(gs.PAPER_F, k) for k in gs.PAPER_KS}
+    stability = {f"{k:.3f}": stability_with_note(st.PAPER_F, k) for k in st.PAPER_KS}
 
     nk = len(k_values)
     result = {
@@ -174,7 +235,9 @@ def main(preset_name: str, out: Path) -> dict:
             "k": k_values.tolist(),
             "labels": [labels[i * nk : (i + 1) * nk] for i in range(len(F_values))],
             "counts": {name: labels.count(name) for name in pt.PATTERN_CLASSES},
-            "rule": "prd_jax.turing.patterns.classify_pattern on v at t_end vs t_end - change_window",
+            "rule": (
+                "prd_jax.turing.patterns.classify_pattern on v at t_end vs t_end - change_window"
+            ),
         },
         "preset_config": dataclasses.asdict(preset),
         "timings": timings,

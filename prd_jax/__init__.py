@@ -4,7 +4,7 @@ Rout, "Why Adversarial Interaction Creates Non-Homogeneous Patterns: A
 Pseudo-Reaction-Diffusion Model for Turing Instability", AAAI 2021 (arXiv 2010.00521).
 """
 
-from prd_jax import features, metrics, results, sweep, theory
+from prd_jax import breakdown, claims, critics, features, grid, metrics, results, theory
 from prd_jax.data import DataError, Dataset, ImageDataset, image_dataset, read_idx, sphere
 from prd_jax.kernels import (
     Spectrum,
@@ -49,7 +49,6 @@ __all__ = [
     "sphere",
     "suggest_lr",
     "sup_loss",
-    "sweep",
     "theory",
     "wgan_gp_loss",
     "width_mask",

@@ -14,6 +14,7 @@ import os
 import pathlib
 import subprocess
 import tempfile
+import warnings
 import zipfile
 
 import jax
@@ -80,8 +81,31 @@ def load_npz(path, required=()) -> dict | None:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
         aside = path.with_suffix(path.suffix + ".corrupt")
         os.replace(path, aside)
-        print(f"warning: {path} is unreadable ({err}); moved to {aside.name}, recomputing it")
+        warnings.warn(
+            f"{path} is unreadable ({err}); moved to {aside.name}, recomputing it", stacklevel=2
+        )
         return None
+
+
+class BucketCache:
+    """A ``grid.Cache`` over a results folder: one atomically written ``<key>.npz`` per bucket.
+
+    Keys hash everything that determines a bucket's numbers, so a file is only ever reused by
+    the same computation. ``write=False`` (processes other than 0 under ``jax.distributed``)
+    reads but never writes.
+    """
+
+    def __init__(self, folder, write: bool = True):
+        self.folder = pathlib.Path(folder)
+        self.write = write
+
+    def get(self, key: str) -> dict | None:
+        path = self.folder / f"{key}.npz"
+        return load_npz(path, required=("diverged", "steps_taken")) if path.exists() else None
+
+    def put(self, key: str, arrays: dict) -> None:
+        if self.write:
+            save_npz_atomic(self.folder / f"{key}.npz", arrays)
 
 
 def prepare_folder(out, config: dict, resume: bool, overwrite: bool = False) -> pathlib.Path:

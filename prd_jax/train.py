@@ -11,7 +11,8 @@ of seeds x lambda_adv x widths is ``jax.vmap`` of the same compiled function. Th
 point's spacing of generator steps (a ``fori_loop``) and stacking the metrics there.
 
 Generator: gradient descent (optax ``sgd`` by default, ``adam`` optional) on
-``L_aug = L_sup - lambda_adv L_adv``. Critic: ``frozen`` (w, a fixed at init, optionally
+``L_aug = L_sup - lambda_adv L_adv``. Critic: any ``critics.CriticTransform``; by default the
+one ``cfg.critic`` names in ``critics.REGISTRY``: ``frozen`` (w, a fixed at init, optionally
 projected onto ``||W||_F <= critic_radius``: the setting of the theorems) or ``wgan_gp``
 (alternating gradient descent-ascent, ``n_critic`` critic steps on the WGAN-GP objective before
 each generator step, as in the paper's experiments).
@@ -29,12 +30,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from prd_jax import critics as critics_lib
 from prd_jax import metrics as metrics_lib
-from prd_jax.losses import aug_loss, wgan_gp_loss
+from prd_jax.losses import aug_loss
 from prd_jax.model import Critic, Generator, generator, init, width_mask
 
-OPTIMIZERS = ("sgd", "adam")
-CRITIC_MODES = ("frozen", "wgan_gp")
 LOG_SCHEDULES = ("linear", "geometric")
 
 
@@ -74,9 +74,9 @@ class TrainConfig:
         for name in ("width", "steps", "log_every", "logs_per_decade", "n_critic"):
             positive_int(name)
         choices = (
-            ("optimizer", OPTIMIZERS),
-            ("critic_optimizer", OPTIMIZERS),
-            ("critic", CRITIC_MODES),
+            ("optimizer", tuple(critics_lib.OPTIMIZERS)),
+            ("critic_optimizer", tuple(critics_lib.OPTIMIZERS)),
+            ("critic", tuple(critics_lib.REGISTRY)),
             ("log_schedule", LOG_SCHEDULES),
         )
         for name, allowed in choices:
@@ -185,33 +185,26 @@ class TrainResult(NamedTuple):
     steps_taken: jax.Array  # generator steps applied before the run froze (== steps if not)
 
 
-def _optimizer(name: str, lr):
-    if name == "sgd":
-        return optax.sgd(lr)
-    # WGAN-GP practice for the critic: beta1 = 0, beta2 = 0.9 (Gulrajani et al. 2017).
-    return optax.adam(lr, b1=0.0, b2=0.9)
-
-
 def _all_finite(tree):
     leaves = jax.tree.leaves(tree)
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
 
 
-def _project(W, radius):
-    if radius is None:
-        return W
-    scale = jnp.minimum(1.0, radius / jnp.maximum(jnp.linalg.norm(W), 1e-30))
-    return W * scale
-
-
-def make_train(cfg: TrainConfig):
+def make_train(cfg: TrainConfig, critic: critics_lib.CriticTransform | None = None):
     """Build ``train(key, hparams, X, Y) -> TrainResult`` for a static config.
 
     ``train`` is pure: jit it, vmap it over keys and hparams (``in_axes=(0, 0, None, None)``),
     or both. Data are arguments rather than closure constants, so large data sets are not baked
     into the compiled program.
+
+    Args:
+      cfg: the static configuration.
+      critic: a ``critics.CriticTransform``; default ``critics.from_config(cfg)`` (the critic
+        ``cfg.critic`` names). The step calls ``critic.update`` without knowing which it is.
     """
     spacings = np.diff(np.asarray(cfg.log_steps(), np.int32))
+    critic = critic if critic is not None else critics_lib.from_config(cfg)
+    gen_optimizer = critics_lib.OPTIMIZERS[cfg.optimizer]
 
     def train(key, hparams: HParams, X, Y) -> TrainResult:
         if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
@@ -220,10 +213,9 @@ def make_train(cfg: TrainConfig):
         mask = width_mask(hparams.width, cfg.width)
         k_init, k_train = jax.random.split(key)
         gen, crit = init(k_init, cfg.width, d_in, d_out, mask)
-        crit = crit._replace(W=_project(crit.W, cfg.critic_radius))
+        crit, critic_state = critic.init(crit, hparams)
 
-        gen_tx = _optimizer(cfg.optimizer, hparams.lr)
-        critic_tx = _optimizer(cfg.critic_optimizer, hparams.critic_lr)
+        gen_tx = gen_optimizer(hparams.lr)
         ref = metrics_lib.reference(gen, crit, X, mask)
         # The scale of the divergence test: |L_aug(0)| + 1.
         loss0 = jnp.abs(aug_loss(*gen, *crit, X, Y, hparams.lambda_adv, mask)) + 1.0
@@ -233,29 +225,12 @@ def make_train(cfg: TrainConfig):
                 state.generator, state.critic, ref, X, Y, hparams.lambda_adv, mask, cfg.image_shape
             )
 
-        def critic_step(carry, key):
-            crit, opt_state, Z = carry
-            grads = jax.grad(wgan_gp_loss, argnums=(0, 1))(
-                crit.W, crit.a, Z, Y, key, cfg.gp_weight, mask
-            )
-            grads = Critic(*grads)
-            if cfg.freeze_a:
-                grads = grads._replace(a=jnp.zeros_like(grads.a))
-            updates, opt_state = critic_tx.update(grads, opt_state, crit)
-            crit = optax.apply_updates(crit, updates)
-            crit = crit._replace(W=_project(crit.W, cfg.critic_radius))
-            return (crit, opt_state, Z), None
-
         def step(state: TrainState) -> TrainState:
             key, k_critic = jax.random.split(state.key)
-            crit, critic_opt = state.critic, state.critic_opt
-            if cfg.critic == "wgan_gp":
-                Z = generator(*state.generator, X, mask)
-                (crit, critic_opt, _), _ = jax.lax.scan(
-                    critic_step,
-                    (crit, critic_opt, Z),
-                    jax.random.split(k_critic, cfg.n_critic),
-                )
+            Z = generator(*state.generator, X, mask)  # dead code for a critic that ignores it
+            crit, critic_opt = critic.update(
+                state.critic, state.critic_opt, Z, Y, k_critic, hparams, mask
+            )
 
             def loss_fn(gen):
                 return aug_loss(*gen, *crit, X, Y, hparams.lambda_adv, mask)
@@ -288,7 +263,7 @@ def make_train(cfg: TrainConfig):
             gen,
             crit,
             gen_tx.init(gen),
-            critic_tx.init(crit),
+            critic_state,
             k_train,
             jnp.zeros((), jnp.int32),
             jnp.zeros((), bool),

@@ -9,6 +9,7 @@ import pytest
 
 from prd_jax.turing import gray_scott as gs
 from prd_jax.turing import patterns as pt
+from prd_jax.turing import stability as st
 
 H_PEARSON = gs.PEARSON_SIDE / gs.PEARSON_N  # Pearson's grid spacing, kept on small grids
 
@@ -115,7 +116,7 @@ def test_solvers_agree_on_pattern_wavelength():
 # ---------------------------------------------------------------- batching and API
 
 
-def test_vmapped_grid_equals_individual_runs_and_compiles_once():
+def test_vmapped_grid_equals_individual_runs():
     n = 32
     cfg = small_config(n)
     params = gs.param_grid([0.03, 0.04], [0.055, 0.06])
@@ -133,12 +134,41 @@ def test_vmapped_grid_equals_individual_runs_and_compiles_once():
         np.testing.assert_allclose(np.asarray(single.v), np.asarray(batch.v[i]), atol=1e-6)
         np.testing.assert_allclose(np.asarray(single.u), np.asarray(batch.u[i]), atol=1e-6)
     np.testing.assert_allclose(np.asarray(batch.u[:, 0]), np.asarray(states.u))
-    # new snapshot times of the same count reuse the compiled program
-    compiled = gs._compiled(cfg, True)
-    cache_size = getattr(compiled, "_cache_size", lambda: 0)  # jit's cache, where exposed
-    before = cache_size()
-    gs.simulate(cfg, states, params, [10, 20, 31])
-    assert cache_size() == before
+
+
+def test_batch_of_parameters_compiles_once(monkeypatch, request):
+    """One trace for a whole batch of (F, k) cells; new rates, initial states or snapshot
+    steps (same count) reuse it. A Python counter inside the traced function counts traces
+    (it runs while JAX traces, never when the compiled program runs); the simulator's own
+    compile cache is emptied first, so the count does not depend on what other tests ran."""
+    traces = []
+    make_simulator = gs.make_simulator
+
+    def counting_simulator(cfg):
+        run = make_simulator(cfg)
+
+        def traced(state0, params, snapshot_steps):
+            traces.append(params.F.shape)  # per-cell shape () under vmap
+            return run(state0, params, snapshot_steps)
+
+        return traced
+
+    monkeypatch.setattr(gs, "make_simulator", counting_simulator)
+    gs._compiled.cache_clear()
+    request.addfinalizer(gs._compiled.cache_clear)  # drop the counting programs afterwards
+    n, cfg = 16, small_config(16)
+    states = gs.initial_states(jax.random.key(0), 6, n, square=4)
+    grid = gs.param_grid([0.03, 0.04], [0.05, 0.055, 0.06])
+    first = gs.simulate(cfg, states, grid, [0, 5, 10])
+    assert first.v.shape == (6, 3, n, n)
+    assert traces == [()]  # one trace of the per-cell function, vmapped over 6 cells
+    other = gs.param_grid([0.02, 0.025, 0.05], [0.045, 0.065])
+    new_states = gs.initial_states(jax.random.key(1), 6, n, square=4)
+    gs.simulate(cfg, new_states, other, [3, 7, 12])
+    assert traces == [()]  # other (F, k), initial states and steps: no retrace
+    gs.simulate(cfg, states, grid, [0, 5])
+    assert len(traces) == 2  # a different snapshot count is a new static shape: the counter
+    # does see retraces
 
 
 def test_pearson_initial_state():
@@ -188,7 +218,7 @@ def test_health_flags_grid_instability_that_the_diffusive_guard_allows():
     assert gs.euler_dt_limit(H_PEARSON, 2e-5, 1e-5, F, k) < 1.0 < 1.15
     assert gs.euler_dt_limit(H_PEARSON, 2e-5, 1e-5, 0.025, 0.055) > 1.0
     n = 32
-    u_star, v_star = gs.uniform_states(F, k)[1]
+    u_star, v_star = st.uniform_states(F, k)[1]
     noise = 1e-3 * jax.random.uniform(jax.random.key(0), (n, n), minval=-1.0, maxval=1.0)
     state = gs.GSState(u_star + noise, v_star + jnp.zeros((n, n)))
     params = gs.GSParams(jnp.float32(F), jnp.float32(k))
@@ -197,7 +227,7 @@ def test_health_flags_grid_instability_that_the_diffusive_guard_allows():
     assert not report["ok"] and (report["grid_unstable"] or report["blown_up"])
     assert report["first_bad_time"] == pytest.approx(69.0)
     good = gs.simulate(small_config(n, dt=0.5), state, params, [0, 138])
-    assert gs.check_health(good)["ok"], gs.check_health(good)["message"]
+    assert gs.check_health(good)["ok"], gs.check_health(good)
 
 
 def test_health_reports_blow_up_and_negativity():
@@ -227,13 +257,13 @@ def test_health_reports_blow_up_and_negativity():
 
 def test_uniform_states_are_fixed_points_and_saddle_node():
     F = 0.025
-    k_sn = float(gs.saddle_node_k(F))
+    k_sn = float(st.saddle_node_k(F))
     assert k_sn == pytest.approx(math.sqrt(F) / 2 - F) and k_sn == pytest.approx(0.0540569, 1e-5)
-    assert gs.uniform_states(F, 0.055) == [(1.0, 0.0)]
-    assert gs.uniform_states(F, 0.060) == [(1.0, 0.0)]
-    assert len(gs.uniform_states(F, k_sn - 1e-4)) == 3
+    assert st.uniform_states(F, 0.055) == [(1.0, 0.0)]
+    assert st.uniform_states(F, 0.060) == [(1.0, 0.0)]
+    assert len(st.uniform_states(F, k_sn - 1e-4)) == 3
     for F, k in [(0.025, 0.05), (0.04, 0.058), (0.01, 0.03), (0.07, 0.055)]:
-        states = gs.uniform_states(F, k)
+        states = st.uniform_states(F, k)
         assert len(states) == 3 and states[1][1] > states[2][1]
         for u, v in states:
             ru, rv = gs.reaction(u, v, F, k)
@@ -246,80 +276,110 @@ def test_jacobian_and_dispersion_match_autodiff(F, k):
         return jnp.stack(gs.reaction(x[0], x[1], F, k))
 
     Du, Dv = 2e-5, 1e-5
-    for u, v in gs.uniform_states(F, k):
+    for u, v in st.uniform_states(F, k):
         J_ad = np.asarray(jax.jacfwd(R)(jnp.array([u, v], jnp.float32)), float)
-        np.testing.assert_allclose(gs.jacobian(u, v, F, k), J_ad, atol=2e-6)
+        np.testing.assert_allclose(st.jacobian(u, v, F, k), J_ad, atol=2e-6)
         q = np.array([0.0, 10.0, 60.0, 150.0, 400.0])
-        lam = gs.dispersion_relation(q, u, v, F, k, Du, Dv)
+        lam = st.dispersion_relation(q, u, v, F, k, Du, Dv)
         for qi, li in zip(q, lam, strict=True):
             eig = np.linalg.eigvals(J_ad - qi**2 * np.diag([Du, Dv]))
             assert li == pytest.approx(eig.real.max(), abs=1e-5)
 
 
-@pytest.mark.parametrize("k", gs.PAPER_KS)
+@pytest.mark.parametrize("k", st.PAPER_KS)
 def test_stability_report_at_paper_parameters(k):
-    rep = gs.stability_report(gs.PAPER_F, k, gs.PEARSON_DU, gs.PEARSON_DV)
-    assert rep["n_uniform_states"] == 1 and not rep["nontrivial_state_exists"]
-    assert rep["discriminant"] < 0 and rep["saddle_node_k"] == pytest.approx(0.0540569, 1e-5)
-    (trivial,) = rep["states"]
-    assert (trivial["u"], trivial["v"]) == (1.0, 0.0)
-    assert trivial["max_growth_rate"] == pytest.approx(-gs.PAPER_F)  # at q = 0
-    assert trivial["argmax_q"] == pytest.approx(0.0, abs=1e-3)
-    assert trivial["stable_at_every_wavenumber"]
-    assert not rep["linear_turing_instability"]
-    assert "no non-trivial uniform steady state" in rep["summary"]
-    assert "stable at every wavenumber" in rep["summary"]
-    assert "finite-amplitude perturbation" in rep["summary"]
+    rep = st.stability_report(st.PAPER_F, k, st.PEARSON_DU, st.PEARSON_DV)
+    assert rep.n_uniform_states == 1 and not rep.nontrivial_state_exists
+    assert rep.discriminant < 0 and rep.saddle_node_k == pytest.approx(0.0540569, 1e-5)
+    assert rep.uniform_states == [(1.0, 0.0)] and rep.turing_unstable == [False]
+    (trivial,) = rep.states
+    assert (trivial.u, trivial.v) == (1.0, 0.0)
+    assert trivial.max_growth_rate == pytest.approx(-st.PAPER_F)  # at q = 0
+    assert rep.max_growth_rate == [trivial.max_growth_rate]
+    assert trivial.argmax_q == pytest.approx(0.0, abs=1e-3)
+    assert trivial.stable_at_every_wavenumber and rep.stable_at_every_wavenumber == ["trivial"]
+    assert not rep.linear_turing_instability
+
+
+def test_stability_report_is_data_only():
+    """Numbers, booleans, strings naming states, and lists of them: no sentences."""
+    from prd_jax.results import json_ready
+
+    data = json_ready(st.stability_report(0.07, 0.0605))
+    assert data["n_uniform_states"] == 3 and len(data["states"]) == 3
+    assert [s["name"] for s in data["states"]] == list(st.STATE_NAMES)
+
+    def leaves(obj):
+        if isinstance(obj, dict):
+            return [x for v in obj.values() for x in leaves(v)]
+        if isinstance(obj, list):
+            return [x for v in obj for x in leaves(v)]
+        return [obj]
+
+    strings = [x for x in leaves(data) if isinstance(x, str)]
+    assert set(strings) <= set(st.STATE_NAMES)
 
 
 def test_turing_and_hopf_curves():
     # Above F = 1/16 the v+ state is stable to uniform perturbations up to the saddle-node,
     # and a thin Turing band lies just left of it.
     F = 0.07
-    k_t, k_sn = float(gs.turing_k(F)), float(gs.saddle_node_k(F))
-    assert np.isnan(gs.hopf_k(F)) and k_t < k_sn
-    below = gs.turing_conditions(*gs.uniform_states(F, k_t - 1e-4)[1], F, k_t - 1e-4, 2e-5, 1e-5)
+    k_t, k_sn = float(st.turing_k(F)), float(st.saddle_node_k(F))
+    assert np.isnan(st.hopf_k(F)) and k_t < k_sn
+    below = st.turing_conditions(*st.uniform_states(F, k_t - 1e-4)[1], F, k_t - 1e-4, 2e-5, 1e-5)
     k_in = 0.5 * (k_t + k_sn)
-    inside = gs.turing_conditions(*gs.uniform_states(F, k_in)[1], F, k_in, 2e-5, 1e-5)
-    assert not below["turing_unstable"] and inside["turing_unstable"]
-    rep = gs.stability_report(F, k_in)
-    assert rep["linear_turing_instability"] and "exists here" in rep["summary"]
-    v_plus = rep["states"][1]
-    assert v_plus["max_growth_rate"] > 0 and v_plus["argmax_q"] > 0
-    q_c = inside["q_critical"]  # where det(J − q²D) is smallest: negative, so λ(q_c) > 0
-    assert gs.dispersion_relation(q_c, *gs.uniform_states(F, k_in)[1], F, k_in, 2e-5, 1e-5) > 0
-    assert gs.dispersion_relation(0.0, *gs.uniform_states(F, k_in)[1], F, k_in, 2e-5, 1e-5) < 0
+    inside = st.turing_conditions(*st.uniform_states(F, k_in)[1], F, k_in, 2e-5, 1e-5)
+    assert not below.turing_unstable and inside.turing_unstable
+    rep = st.stability_report(F, k_in)
+    assert rep.linear_turing_instability and rep.turing_unstable == [False, True, False]
+    v_plus = rep.states[1]
+    assert v_plus.max_growth_rate > 0 and v_plus.argmax_q > 0
+    q_c = inside.q_critical  # where det(J − q²D) is smallest: negative, so λ(q_c) > 0
+    assert st.dispersion_relation(q_c, *st.uniform_states(F, k_in)[1], F, k_in, 2e-5, 1e-5) > 0
+    assert st.dispersion_relation(0.0, *st.uniform_states(F, k_in)[1], F, k_in, 2e-5, 1e-5) < 0
     # Hopf: tr J = 0 on the curve, for F < 1/16
     F = 0.025
-    k_h = float(gs.hopf_k(F))
-    assert 0 < k_h < float(gs.saddle_node_k(F))
-    tr = gs.turing_conditions(*gs.uniform_states(F, k_h)[1], F, k_h, 2e-5, 1e-5)["trace"]
+    k_h = float(st.hopf_k(F))
+    assert 0 < k_h < float(st.saddle_node_k(F))
+    tr = st.turing_conditions(*st.uniform_states(F, k_h)[1], F, k_h, 2e-5, 1e-5).trace
     assert abs(tr) < 1e-9
 
 
-# ---------------------------------------------------------------- experiment smoke test
+# ---------------------------------------------------------------- experiment
 
 
-def test_experiment_smoke(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("k", st.PAPER_KS)
+def test_experiment_describes_the_paper_parameters(k):
+    from experiments.gray_scott import describe_stability
+
+    text = describe_stability(st.stability_report(st.PAPER_F, k))
+    assert "no non-trivial uniform steady state" in text
+    assert "stable at every wavenumber" in text
+    assert "finite-amplitude perturbation" in text
+
+
+def test_experiment_describes_a_turing_band():
+    from experiments.gray_scott import describe_stability
+
+    F = 0.07
+    k_in = 0.5 * (float(st.turing_k(F)) + float(st.saddle_node_k(F)))
+    text = describe_stability(st.stability_report(F, k_in))
+    assert "two non-trivial uniform states" in text and "exists here" in text
+
+
+def test_experiment_smoke(tmp_path, capsys):
     import json
 
     from experiments import gray_scott as exp
 
-    tiny = exp.Preset(
-        snapshot_times=(0, 600),
-        map_n=32,
-        map_F=(0.03, 0.04, 2),
-        map_k=(0.055, 0.06, 2),
-        map_t_end=600.0,
-        map_dt=0.8,
-    )
-    monkeypatch.setitem(exp.PRESETS, "tiny", tiny)
     assert exp.cli(["--preset", "tiny", "--out", str(tmp_path)]) == 0
     for name in ("gray_scott.png", "gray_scott_map.png", "gray_scott_stability.png"):
         assert (tmp_path / name).stat().st_size > 10_000
     result = json.loads((tmp_path / "gray_scott.json").read_text())
     assert set(result["dominant_wavelength"]) == {"0.055", "0.060"}
-    assert result["stability"]["0.055"]["nontrivial_state_exists"] is False
+    rep = result["stability"]["0.055"]
+    assert rep["nontrivial_state_exists"] is False and rep["turing_unstable"] == [False]
+    assert "finite-amplitude perturbation" in rep["note"]
     assert len(result["map"]["labels"]) == 2 and len(result["map"]["labels"][0]) == 2
     capsys.readouterr()
     with pytest.raises(SystemExit) as err:

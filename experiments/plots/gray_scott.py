@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from prd_jax.turing import gray_scott as gs
+from prd_jax.turing import stability as st
 
 CLASS_COLOURS = {
     "uniform": "#9e9e9e",
@@ -19,7 +20,7 @@ CLASS_COLOURS = {
 
 
 def plot_snapshots(cfg: gs.GSConfig, run: gs.GSRun, show_times, path: Path) -> None:
-    ks = gs.PAPER_KS
+    ks = st.PAPER_KS
     all_times = list(np.asarray(run.times))
     rows, cols = 2 * len(ks), len(show_times)
     fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols, 1.95 * rows), squeeze=False)
@@ -38,7 +39,7 @@ def plot_snapshots(cfg: gs.GSConfig, run: gs.GSRun, show_times, path: Path) -> N
                 if j == 0:
                     ax.set_ylabel(f"k={k:.3f}\n{name}", fontsize=10)
     fig.suptitle(
-        f"Gray-Scott, F = {gs.PAPER_F}, Du = {cfg.Du:g}, Dv = {cfg.Dv:g}: Pearson's protocol "
+        f"Gray-Scott, F = {st.PAPER_F}, Du = {cfg.Du:g}, Dv = {cfg.Dv:g}: Pearson's protocol "
         f"({cfg.n}², side {cfg.side:g}, dt = {cfg.dt:g}); u gray (0-1), v inferno (0-0.4)",
         fontsize=10,
     )
@@ -49,12 +50,12 @@ def plot_snapshots(cfg: gs.GSConfig, run: gs.GSRun, show_times, path: Path) -> N
 
 def _draw_curves(ax, F_max: float, Du: float, Dv: float, k_range=None) -> None:
     F = np.linspace(1e-4, F_max, 400)
-    ax.plot(gs.saddle_node_k(F), F, "k-", lw=1.6, label="saddle-node: k = √F/2 − F")
-    ax.plot(gs.hopf_k(F, Du, Dv), F, "k--", lw=1.2, label="Hopf (tr J = 0 at v₊)")
-    ax.plot(gs.turing_k(F, Du, Dv), F, color="m", ls=":", lw=1.8, label="Turing (v₊)")
+    ax.plot(st.saddle_node_k(F), F, "k-", lw=1.6, label="saddle-node: k = √F/2 − F")
+    ax.plot(st.hopf_k(F, Du, Dv), F, "k--", lw=1.2, label="Hopf (tr J = 0 at v₊)")
+    ax.plot(st.turing_k(F, Du, Dv), F, color="m", ls=":", lw=1.8, label="Turing (v₊)")
     ax.plot(
-        gs.PAPER_KS,
-        [gs.PAPER_F] * 2,
+        st.PAPER_KS,
+        [st.PAPER_F] * 2,
         "*",
         color="gold",
         mec="k",
@@ -107,16 +108,16 @@ def plot_map(cfg, F_values, k_values, run, labels, healthy, path: Path) -> None:
 
 
 def plot_stability(path: Path) -> None:
-    Du, Dv = gs.PEARSON_DU, gs.PEARSON_DV
+    Du, Dv = st.PEARSON_DU, st.PEARSON_DV
     fig, axes = plt.subplots(2, 2, figsize=(11, 8.5))
     q = np.linspace(0.0, 150.0, 600)
 
     ax = axes[0, 0]
-    for k, ls in zip(gs.PAPER_KS, ["-", "--"], strict=True):
-        rep = gs.stability_report(gs.PAPER_F, k, Du, Dv)
-        for s in rep["states"]:
-            lam = gs.dispersion_relation(q, s["u"], s["v"], gs.PAPER_F, k, Du, Dv)
-            ax.plot(q, lam, ls, label=f"k={k:.3f}: state ({s['u']:g}, {s['v']:g})")
+    for k, ls in zip(st.PAPER_KS, ["-", "--"], strict=True):
+        rep = st.stability_report(st.PAPER_F, k, Du, Dv)
+        for s in rep.states:
+            lam = st.dispersion_relation(q, s.u, s.v, st.PAPER_F, k, Du, Dv)
+            ax.plot(q, lam, ls, label=f"k={k:.3f}: state ({s.u:g}, {s.v:g})")
     ax.axhline(0.0, color="k", lw=0.8)
     ax.set_title(
         "Paper's parameters (F = 0.025): only (1, 0) exists;\n"
@@ -129,12 +130,12 @@ def plot_stability(path: Path) -> None:
 
     ax = axes[0, 1]
     F = 0.07
-    k_in = 0.5 * (float(gs.turing_k(F, Du, Dv)) + float(gs.saddle_node_k(F)))
+    k_in = 0.5 * (float(st.turing_k(F, Du, Dv)) + float(st.saddle_node_k(F)))
     qq = np.linspace(0.0, 120.0, 600)
-    for name, (u, v) in zip(["trivial", "v₊", "v₋"], gs.uniform_states(F, k_in), strict=True):
+    for name, (u, v) in zip(["trivial", "v₊", "v₋"], st.uniform_states(F, k_in), strict=True):
         ax.plot(
             qq,
-            gs.dispersion_relation(qq, u, v, F, k_in, Du, Dv),
+            st.dispersion_relation(qq, u, v, F, k_in, Du, Dv),
             label=f"{name} ({u:.3f}, {v:.3f})",
         )
     ax.axhline(0.0, color="k", lw=0.8)
@@ -153,7 +154,7 @@ def plot_stability(path: Path) -> None:
     ax.set_ylim(0.0, 0.1)
     F_fill = np.linspace(1e-4, 0.1, 400)
     ax.fill_betweenx(
-        F_fill, 0, gs.saddle_node_k(F_fill), color="0.9", label="two non-trivial states exist"
+        F_fill, 0, st.saddle_node_k(F_fill), color="0.9", label="two non-trivial states exist"
     )
     ax.set_xlabel("k")
     ax.set_ylabel("F")
@@ -162,14 +163,14 @@ def plot_stability(path: Path) -> None:
 
     ax = axes[1, 1]
     F = np.linspace(0.002, 0.24, 400)
-    k_sn = gs.saddle_node_k(F)
-    ax.semilogy(F, k_sn - gs.turing_k(F, Du, Dv), "m:", lw=1.8, label="k_sn − k_Turing")
-    ax.semilogy(F, k_sn - gs.hopf_k(F, Du, Dv), "k--", label="k_sn − k_Hopf")
-    ax.axvline(gs.PAPER_F, color="gold", lw=2, label="F = 0.025")
+    k_sn = st.saddle_node_k(F)
+    ax.semilogy(F, k_sn - st.turing_k(F, Du, Dv), "m:", lw=1.8, label="k_sn − k_Turing")
+    ax.semilogy(F, k_sn - st.hopf_k(F, Du, Dv), "k--", label="k_sn − k_Hopf")
+    ax.axvline(st.PAPER_F, color="gold", lw=2, label="F = 0.025")
     ax.axvline(1 / 16, color="0.5", lw=0.8, ls="-.", label="F = 1/16")
     ax.set_xlabel("F")
     ax.set_ylabel("distance below the saddle-node in k")
-    cross = F[np.nanargmin(np.abs(gs.turing_k(F, Du, Dv) - gs.hopf_k(F, Du, Dv)))]
+    cross = F[np.nanargmin(np.abs(st.turing_k(F, Du, Dv) - st.hopf_k(F, Du, Dv)))]
     ax.set_title(
         f"The Turing band is a sliver next to the saddle-node curve; for F < {cross:.3f} it "
         "lies\nbeyond the Hopf curve (v₊ already unstable at q = 0). Paper: k > k_sn.",

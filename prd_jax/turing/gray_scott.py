@@ -1,4 +1,4 @@
-"""Gray-Scott reaction-diffusion: fast simulation and an honest linear stability analysis.
+"""Gray-Scott reaction-diffusion: fast, pure simulators and their numerical health checks.
 
 The model (talk slides [S], Pearson, Science 261:189, 1993) on the periodic square [0, L)²:
 
@@ -22,15 +22,14 @@ Simulation (pure, jittable, vmappable over (F, k) and initial conditions):
 A run is ``make_simulator(cfg)(state0, params, snapshot_steps) -> GSRun``: an outer
 ``lax.scan`` over the snapshot intervals whose body is an inner loop of many steps, so
 only the snapshots leave the compiled loop. Non-negativity and finiteness are checked at
-every snapshot and returned; :func:`check_health` turns them into words, a warning or an
-error.
+every snapshot and returned; :func:`check_health` summarises them as numbers and flags,
+:func:`assert_healthy` turns a failure into an error or a warning.
 
-Linear stability (host-side, float64): :func:`uniform_states`, :func:`jacobian`,
-:func:`dispersion_relation`, :func:`turing_conditions`, :func:`stability_report`, and the
-saddle-node / Hopf / Turing curves in the (F, k) plane. At the paper's parameters there is
-no non-trivial uniform state (saddle-node at k = √F/2 − F ≈ 0.0541 for F = 0.025), the
-trivial state (1, 0) is stable at every wavenumber, so the patterns grow from a finite
-perturbation, not from a linear Turing instability.
+Time-step limits: :func:`fd_dt_limit` (diffusion only) and :func:`euler_dt_limit`
+(reaction-aware, linearised about the uniform states of ``prd_jax.turing.stability``).
+
+The linear stability analysis itself (uniform states, dispersion relation, Turing
+conditions, bifurcation curves) lives in :mod:`prd_jax.turing.stability`.
 
 Shapes: fields are ``(n, n)`` (rows = y, columns = x); a batch adds leading axes.
 """
@@ -49,19 +48,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
-from scipy import optimize
+
+from prd_jax.turing.stability import PAPER_F as PAPER_F  # re-exported
+from prd_jax.turing.stability import PAPER_KS as PAPER_KS
+from prd_jax.turing.stability import PEARSON_DU, PEARSON_DV, jacobian, uniform_states
 
 Array = jax.Array
 
-# Pearson (1993) protocol and the paper's parameters.
+# Pearson (1993) protocol; his Du, Dv and the paper's F, k come from the stability module.
 PEARSON_N = 256
 PEARSON_SIDE = 2.5
-PEARSON_DU = 2e-5
-PEARSON_DV = 1e-5
 PEARSON_DT = 1.0
 PEARSON_SQUARE = 20
-PAPER_F = 0.025
-PAPER_KS = (0.055, 0.060)
 
 
 def _fd_unroll(n: int) -> int:
@@ -165,6 +163,30 @@ def check_fd_dt(dt: float, dx: float, Du: float, Dv: float) -> None:
             f"needs dt <= dx^2/(4 max(Du, Dv)) = {limit:.4g} (dx={dx:.4g}, Du={Du:g}, "
             f"Dv={Dv:g}). Fix: use dt <= {limit:.4g}, a coarser grid, or method='etdrk4'."
         )
+
+
+def euler_dt_limit(dx: float, Du: float, Dv: float, F: float, k: float) -> float:
+    """Forward-Euler step limit linearised about the uniform states of (F, k).
+
+    The diffusive limit dx²/(4 max D) ignores the reaction. About a uniform state with
+    reaction Jacobian J, a grid mode with 5-point Laplacian eigenvalue −s evolves by
+    I + dt(J − s D); a decaying eigenvalue μ of J − sD needs |1 + dt μ| ≤ 1, i.e.
+    dt ≤ −2 Re μ / |μ|². Checked on the grid-scale half of the spectrum,
+    4/dx² ≤ s ≤ 8/dx², where the explicit scheme fails first (near a Hopf point, slow
+    long-wave foci also gain a tiny spurious growth, which this limit ignores). On
+    Pearson's grid at F = 0.08, k = 0.035 (v ≈ 0.55) it is ≈ 0.997: Pearson's dt = 1
+    grows a checkerboard there although dt < dx²/(4 Du) ≈ 1.19. Minimum over the states.
+    """
+    s = np.linspace(4.0 / dx**2, 8.0 / dx**2, 2049)
+    limit = math.inf
+    for u, v in uniform_states(F, k):
+        J = jacobian(u, v, F, k)
+        M = J[None] - s[:, None, None] * np.diag([Du, Dv])[None]
+        mu = np.linalg.eigvals(M).ravel()
+        decaying = mu[mu.real < 0]
+        if decaying.size:
+            limit = min(limit, float(np.min(-2.0 * decaying.real / np.abs(decaying) ** 2)))
+    return limit
 
 
 # --------------------------------------------------------------------------------------
@@ -444,14 +466,14 @@ def simulate(cfg: GSConfig, state0: GSState, params: GSParams, snapshot_steps) -
 
 
 # --------------------------------------------------------------------------------------
-# Health: non-negativity and blow-up
+# Health: non-negativity, blow-up, grid-scale oscillation
 # --------------------------------------------------------------------------------------
 
 
 def check_health(
     run: GSRun, negative_tol: float = 1e-3, bound: float = 10.0, checkerboard_tol: float = 1e-4
 ) -> dict:
-    """Summarise a run's health in words and numbers (host-side).
+    """Summarise a run's health as numbers and flags (host-side).
 
     A run has *blown up* if any snapshot holds NaN/inf or max(|u|, |v|) > ``bound`` (the
     true solution stays in about [0, 1]); it is *negative* if min(u, v) < −negative_tol;
@@ -460,8 +482,9 @@ def check_health(
     saturate instead of blowing up, so finiteness alone misses it).
 
     Returns a dict with ``ok``, ``blown_up``, ``negative``, ``grid_unstable`` (bools),
-    ``min_value``, ``max_abs``, ``max_checkerboard``, ``first_bad_time`` (None if healthy)
-    and ``message``; for a batched run also ``bad_cells`` (flat indices).
+    ``min_value``, ``max_abs``, ``max_checkerboard``, ``first_bad_time`` (None if healthy),
+    the thresholds ``negative_tol``, ``bound``, ``checkerboard_tol``, and for a batched run
+    ``bad_cells`` (flat indices).
     """
     times = np.asarray(run.times)
     finite = np.asarray(run.finite)
@@ -487,32 +510,33 @@ def check_health(
         "max_abs": _finite_stat(np.max, max_abs),
         "max_checkerboard": _finite_stat(np.max, checker),
         "first_bad_time": float(times[int(np.argmax(flat.any(axis=0)))]) if bad.any() else None,
+        "negative_tol": negative_tol,
+        "bound": bound,
+        "checkerboard_tol": checkerboard_tol,
     }
     if bad.ndim > 1:
         report["bad_cells"] = np.flatnonzero(flat.any(-1)).tolist()
-    where = f"from t = {report['first_bad_time']:g}" if bad.any() else ""
+    return report
+
+
+def _health_error(report: dict) -> str:
+    """The text of the error or warning :func:`assert_healthy` raises for a failed report."""
+    where = f"from t = {report['first_bad_time']:g}"
     if report["blown_up"]:
-        report["message"] = (
-            f"blow-up: non-finite or |field| > {bound:g} {where}; reduce dt "
+        return (
+            f"blow-up: non-finite or |field| > {report['bound']:g} {where}; reduce dt "
             "(or use method='etdrk4')"
         )
-    elif report["negative"]:
-        report["message"] = (
+    if report["negative"]:
+        return (
             f"negative concentration: min(u, v) = {report['min_value']:.3g} < "
-            f"-{negative_tol:g} {where}; reduce dt"
+            f"-{report['negative_tol']:g} {where}; reduce dt"
         )
-    elif report["grid_unstable"]:
-        report["message"] = (
-            f"grid-scale (checkerboard) instability: amplitude "
-            f"{report['max_checkerboard']:.3g} > {checkerboard_tol:g} {where}; dt exceeds "
-            "the reaction-aware forward-Euler limit (euler_dt_limit): reduce dt"
-        )
-    else:
-        report["message"] = (
-            "healthy: finite, bounded, non-negative and free of grid-scale oscillation "
-            "at every snapshot"
-        )
-    return report
+    return (
+        f"grid-scale (checkerboard) instability: amplitude {report['max_checkerboard']:.3g} > "
+        f"{report['checkerboard_tol']:g} {where}; dt exceeds the reaction-aware forward-Euler "
+        "limit (euler_dt_limit): reduce dt"
+    )
 
 
 def assert_healthy(run: GSRun, negative_tol: float = 1e-3, bound: float = 10.0) -> dict:
@@ -520,283 +544,7 @@ def assert_healthy(run: GSRun, negative_tol: float = 1e-3, bound: float = 10.0) 
     (``RuntimeWarning``) on negative values or grid-scale oscillation. Returns the report."""
     report = check_health(run, negative_tol, bound)
     if report["blown_up"]:
-        raise FloatingPointError(report["message"])
+        raise FloatingPointError(_health_error(report))
     if not report["ok"]:
-        warnings.warn(report["message"], RuntimeWarning, stacklevel=2)
+        warnings.warn(_health_error(report), RuntimeWarning, stacklevel=2)
     return report
-
-
-def euler_dt_limit(dx: float, Du: float, Dv: float, F: float, k: float) -> float:
-    """Forward-Euler step limit linearised about the uniform states of (F, k).
-
-    The diffusive limit dx²/(4 max D) ignores the reaction. About a uniform state with
-    reaction Jacobian J, a grid mode with 5-point Laplacian eigenvalue −s evolves by
-    I + dt(J − s D); a decaying eigenvalue μ of J − sD needs |1 + dt μ| ≤ 1, i.e.
-    dt ≤ −2 Re μ / |μ|². Checked on the grid-scale half of the spectrum,
-    4/dx² ≤ s ≤ 8/dx², where the explicit scheme fails first (near a Hopf point, slow
-    long-wave foci also gain a tiny spurious growth, which this limit ignores). On
-    Pearson's grid at F = 0.08, k = 0.035 (v ≈ 0.55) it is ≈ 0.997: Pearson's dt = 1
-    grows a checkerboard there although dt < dx²/(4 Du) ≈ 1.19. Minimum over the states.
-    """
-    s = np.linspace(4.0 / dx**2, 8.0 / dx**2, 2049)
-    limit = math.inf
-    for u, v in uniform_states(F, k):
-        J = jacobian(u, v, F, k)
-        M = J[None] - s[:, None, None] * np.diag([Du, Dv])[None]
-        mu = np.linalg.eigvals(M).ravel()
-        decaying = mu[mu.real < 0]
-        if decaying.size:
-            limit = min(limit, float(np.min(-2.0 * decaying.real / np.abs(decaying) ** 2)))
-    return limit
-
-
-# --------------------------------------------------------------------------------------
-# Linear stability of uniform states (host, float64)
-# --------------------------------------------------------------------------------------
-
-
-def saddle_node_k(F):
-    """Saddle-node curve k_sn(F) = √F/2 − F: non-trivial states exist iff k ≤ k_sn(F).
-
-    From F² − 4F(F + k)² ≥ 0 ⇔ F + k ≤ √F/2.
-    """
-    F = np.asarray(F, float)
-    return np.sqrt(F) / 2.0 - F
-
-
-def uniform_states(F: float, k: float) -> list[tuple[float, float]]:
-    """Uniform steady states (u, v) of Gray-Scott, as Python floats.
-
-    The trivial state (1, 0) always. With v ≠ 0, u v = F + k and F(1 − u) = (F + k) v give
-    u = 1 − (F + k) v / F and (F + k) v² − F v + F (F + k) = 0, so
-
-        v± = [F ± √(F² − 4F(F + k)²)] / (2(F + k)),
-
-    a pair that exists iff the discriminant F² − 4F(F + k)² ≥ 0 (k ≤ √F/2 − F; the two
-    coincide on the saddle-node curve). Order: trivial, then v+ (the larger v, which can
-    be stable), then v− (always a saddle).
-    """
-    F, k = float(F), float(k)
-    if not F > 0 or not k >= 0:
-        raise ValueError(f"uniform_states needs F > 0 and k >= 0, got F={F}, k={k}")
-    states = [(1.0, 0.0)]
-    disc = F * F - 4.0 * F * (F + k) ** 2
-    if disc >= 0.0:
-        root = math.sqrt(disc)
-        for v in ((F + root) / (2.0 * (F + k)), (F - root) / (2.0 * (F + k))):
-            states.append((1.0 - (F + k) * v / F, v))
-    return states
-
-
-def jacobian(u: float, v: float, F: float, k: float) -> np.ndarray:
-    """Jacobian of the reaction terms at (u, v): [[−v² − F, −2uv], [v², 2uv − (F + k)]]."""
-    return np.array([[-v * v - F, -2.0 * u * v], [v * v, 2.0 * u * v - (F + k)]], float)
-
-
-def dispersion_relation(q, u: float, v: float, F: float, k: float, Du: float, Dv: float):
-    """Growth rate λ(q): the largest real part of the eigenvalues of J − q² diag(Du, Dv).
-
-    For a 2×2 matrix with trace τ(q) and determinant δ(q),
-    Re λ_max = τ/2 + Re √(τ²/4 − δ). ``q`` is a wavenumber (radians per length unit);
-    returns an array of q's shape.
-    """
-    q2 = np.asarray(q, float) ** 2
-    J = jacobian(u, v, F, k)
-    a11 = J[0, 0] - Du * q2
-    a22 = J[1, 1] - Dv * q2
-    tr = a11 + a22
-    det = a11 * a22 - J[0, 1] * J[1, 0]
-    return tr / 2.0 + np.real(np.sqrt((tr * tr / 4.0 - det).astype(complex)))
-
-
-def turing_conditions(u: float, v: float, F: float, k: float, Du: float, Dv: float) -> dict:
-    """The Turing conditions at a uniform state, with the numbers behind them.
-
-    With J = [[a11, a12], [a21, a22]] and h = Dv a11 + Du a22:
-    (i) tr J < 0 and (ii) det J > 0 (stable to uniform perturbations), (iii) h > 0 and
-    (iv) h² > 4 Du Dv det J (then det(J − q²D) < 0 on a band of q around
-    q_c² = h / (2 Du Dv)). A Turing instability needs all four.
-    """
-    J = jacobian(u, v, F, k)
-    tr = float(np.trace(J))
-    det = float(J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0])
-    h = float(Dv * J[0, 0] + Du * J[1, 1])
-    conds = {
-        "trace": tr,
-        "det": det,
-        "h": h,
-        "h2_minus_4DuDv_det": h * h - 4.0 * Du * Dv * det,
-        "stable_to_uniform_perturbations": tr < 0 and det > 0,
-        "h_positive": h > 0,
-        "h2_exceeds_4DuDv_det": h * h > 4.0 * Du * Dv * det,
-    }
-    conds["turing_unstable"] = bool(
-        conds["stable_to_uniform_perturbations"]
-        and conds["h_positive"]
-        and conds["h2_exceeds_4DuDv_det"]
-    )
-    conds["q_critical"] = math.sqrt(h / (2.0 * Du * Dv)) if h > 0 else None
-    return conds
-
-
-def _max_growth(u, v, F, k, Du, Dv) -> tuple[float, float]:
-    """(max_q λ(q), argmax q) over q ≥ 0 on a fine geometric grid refined around the max."""
-    J = jacobian(u, v, F, k)
-    q_hi = math.sqrt(100.0 * (np.abs(J).max() + 1e-12) / min(Du, Dv))
-    q = np.concatenate([[0.0], np.geomspace(q_hi * 1e-6, q_hi, 20001)])
-    lam = dispersion_relation(q, u, v, F, k, Du, Dv)
-    i = int(np.argmax(lam))
-    lo, hi = q[max(i - 1, 0)], q[min(i + 1, q.size - 1)]
-    if hi > lo:
-        res = optimize.minimize_scalar(
-            lambda x: -float(dispersion_relation(x, u, v, F, k, Du, Dv)),
-            bounds=(lo, hi),
-            method="bounded",
-            options={"xatol": 1e-10 * max(hi, 1.0)},
-        )
-        if -res.fun >= lam[i]:
-            return float(-res.fun), float(res.x)
-    return float(lam[i]), float(q[i])
-
-
-def stability_report(
-    F: float = PAPER_F, k: float = PAPER_KS[0], Du: float = PEARSON_DU, Dv: float = PEARSON_DV
-) -> dict:
-    """What linear stability says at (F, k, Du, Dv), in numbers and in words.
-
-    Lists every uniform steady state with its Jacobian, eigenvalues, the maximum of its
-    dispersion relation over all wavenumbers q ≥ 0 and the Turing conditions, then states
-    whether a linear Turing instability of a uniform state exists. JSON-serialisable.
-    """
-    F, k, Du, Dv = float(F), float(k), float(Du), float(Dv)
-    k_sn = float(saddle_node_k(F))
-    disc = F * F - 4.0 * F * (F + k) ** 2
-    names = ["trivial", "nontrivial_v_plus", "nontrivial_v_minus"]
-    states = []
-    for name, (u, v) in zip(names, uniform_states(F, k), strict=False):
-        J = jacobian(u, v, F, k)
-        eig = np.linalg.eigvals(J)
-        growth, q_star = _max_growth(u, v, F, k, Du, Dv)
-        conds = turing_conditions(u, v, F, k, Du, Dv)
-        states.append(
-            {
-                "name": name,
-                "u": u,
-                "v": v,
-                "jacobian": J.tolist(),
-                "eigenvalues_real": np.real(eig).tolist(),
-                "eigenvalues_imag": np.imag(eig).tolist(),
-                "max_growth_rate": growth,
-                "argmax_q": q_star,
-                "stable_at_every_wavenumber": growth < 0,
-                "turing": conds,
-            }
-        )
-    nontrivial = len(states) > 1
-    turing_any = any(s["turing"]["turing_unstable"] for s in states)
-    stable_everywhere = [s["name"] for s in states if s["stable_at_every_wavenumber"]]
-
-    trivial = states[0]
-    words = [f"At F={F:g}, k={k:g} (Du={Du:g}, Dv={Dv:g}):"]
-    if nontrivial:
-        words.append(
-            f"k <= k_sn = sqrt(F)/2 - F = {k_sn:.5g}, so besides (1, 0) there are two "
-            f"non-trivial uniform states (discriminant F^2 - 4F(F+k)^2 = {disc:.3g} >= 0)."
-        )
-    else:
-        words.append(
-            f"k > k_sn = sqrt(F)/2 - F = {k_sn:.5g} (discriminant F^2 - 4F(F+k)^2 = "
-            f"{disc:.3g} < 0): no non-trivial uniform steady state exists; the only one is "
-            "the trivial state (u, v) = (1, 0)."
-        )
-    words.append(
-        f"The trivial state has J = diag(-F, -(F+k)) = diag({-F:g}, {-(F + k):g}), so "
-        f"lambda(q) = max(-F - Du q^2, -(F+k) - Dv q^2) <= {trivial['max_growth_rate']:.3g} "
-        "< 0: it is linearly stable at every wavenumber."
-    )
-    for s in states[1:]:
-        t = s["turing"]
-        words.append(
-            f"State {s['name']} (u={s['u']:.4g}, v={s['v']:.4g}): max growth rate "
-            f"{s['max_growth_rate']:.3g} at q={s['argmax_q']:.4g}; tr J={t['trace']:.3g}, "
-            f"det J={t['det']:.3g}; Turing unstable: {t['turing_unstable']}."
-        )
-    if turing_any:
-        words.append("A linear Turing instability of a uniform state exists here.")
-    else:
-        words.append(
-            "No uniform state has a linear Turing instability here, so patterns at these "
-            "parameters cannot grow from infinitesimal noise about a uniform state: they grow "
-            "from a finite-amplitude perturbation (Pearson's central square) and are "
-            "sustained nonlinearly."
-        )
-    return {
-        "F": F,
-        "k": k,
-        "Du": Du,
-        "Dv": Dv,
-        "saddle_node_k": k_sn,
-        "discriminant": disc,
-        "n_uniform_states": len(states),
-        "nontrivial_state_exists": nontrivial,
-        "states": states,
-        "stable_at_every_wavenumber": stable_everywhere,
-        "linear_turing_instability": turing_any,
-        "summary": " ".join(words),
-    }
-
-
-def _upper_branch_functions(F: float, k: float, Du: float, Dv: float):
-    """(tr J, h, h² − 4DuDv det J) at the v+ state; NaN where it does not exist."""
-    states = uniform_states(F, k)
-    if len(states) < 3:
-        return math.nan, math.nan, math.nan
-    c = turing_conditions(*states[1], F, k, Du, Dv)
-    return c["trace"], c["h"], c["h2_minus_4DuDv_det"]
-
-
-def hopf_k(F, Du: float = PEARSON_DU, Dv: float = PEARSON_DV):
-    """Hopf curve: k at which tr J = 0 at the v+ state (exists for 0 < F < 1/16), else NaN.
-
-    Left of it (smaller k) the v+ state is stable to uniform perturbations.
-    """
-    F_arr = np.atleast_1d(np.asarray(F, float))
-    out = np.full(F_arr.shape, np.nan)
-    for i, f in enumerate(F_arr):
-        k_hi = float(saddle_node_k(f))
-        if not (0 < f < 1.0 / 16.0) or k_hi <= 0:
-            continue
-        g = lambda kk, f=f: _upper_branch_functions(f, kk, Du, Dv)[0]
-        k_hi -= 1e-12 * max(k_hi, 1e-9)
-        if g(0.0) < 0 < g(k_hi):
-            out[i] = optimize.brentq(g, 0.0, k_hi, xtol=1e-14)
-    return out.reshape(np.shape(F))
-
-
-def turing_k(F, Du: float = PEARSON_DU, Dv: float = PEARSON_DV):
-    """Turing curve: k at which the v+ state first turns unstable at a finite wavenumber.
-
-    Root of h² − 4 Du Dv det J = 0 with h > 0 (min_q det(J − q²D) = 0 at q_c > 0) between
-    the k where h = 0 and the saddle-node k_sn (where det J = 0, so the left side is h² > 0).
-    For k between this curve and k_sn, λ(q) > 0 on a band of q > 0; it is a Turing
-    instability proper only where also tr J < 0 (left of the Hopf curve: for Du/Dv = 2
-    only for F ≳ 0.047, since the band lies beyond the Hopf curve at smaller F).
-    NaN where no such root exists.
-    """
-    F_arr = np.atleast_1d(np.asarray(F, float))
-    out = np.full(F_arr.shape, np.nan)
-    for i, f in enumerate(F_arr):
-        k_hi = float(saddle_node_k(f))
-        if not f > 0 or k_hi <= 0:
-            continue
-        k_hi -= 1e-12 * max(k_hi, 1e-9)
-        h = lambda kk, f=f: _upper_branch_functions(f, kk, Du, Dv)[1]
-        g = lambda kk, f=f: _upper_branch_functions(f, kk, Du, Dv)[2]
-        k_lo = 0.0
-        if h(k_lo) <= 0:
-            if h(k_hi) <= 0:
-                continue
-            k_lo = optimize.brentq(h, 0.0, k_hi, xtol=1e-15)
-        if g(k_lo) < 0 < g(k_hi):
-            out[i] = optimize.brentq(g, k_lo, k_hi, xtol=1e-15)
-    return out.reshape(np.shape(F))
