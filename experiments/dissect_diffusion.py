@@ -22,7 +22,7 @@ import numpy as np
 
 import prd_jax
 from experiments import common
-from experiments.plots import paper
+from experiments.plots import dissect_diffusion as figure
 from prd_jax import features
 
 
@@ -167,7 +167,7 @@ def run(cfg: Config):
     return {"summary": summary, "claims": claims, "series": series}, {}
 
 
-main = common.make_main("dissect_diffusion", __doc__, PRESETS, run, paper.plot_dissect_diffusion)
+main = common.make_main("dissect_diffusion", __doc__, PRESETS, run, figure.plot)
 
 if __name__ == "__main__":
     main()

@@ -18,7 +18,7 @@ import numpy as np
 
 import prd_jax
 from experiments import common
-from experiments.plots import paper
+from experiments.plots import embedding as figure
 from prd_jax import features
 
 
@@ -119,7 +119,7 @@ def run(cfg: Config):
     return {"summary": summary, "claims": claims, "embedding_stats": stats}, arrays
 
 
-main = common.make_main("embedding", __doc__, PRESETS, run, paper.plot_embedding)
+main = common.make_main("embedding", __doc__, PRESETS, run, figure.plot)
 
 if __name__ == "__main__":
     main()

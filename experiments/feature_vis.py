@@ -19,7 +19,7 @@ import numpy as np
 
 import prd_jax
 from experiments import common
-from experiments.plots import paper
+from experiments.plots import feature_vis as figure
 from prd_jax import data, features
 
 
@@ -170,7 +170,7 @@ def _pixel_image(info, X, cfg):
     return (img / img.max()).ravel()
 
 
-main = common.make_main("feature_vis", __doc__, PRESETS, run, paper.plot_feature_vis)
+main = common.make_main("feature_vis", __doc__, PRESETS, run, figure.plot)
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,7 @@ import numpy as np
 
 import prd_jax
 from experiments import common
-from experiments.plots import paper
+from experiments.plots import joint_rd as figure
 from prd_jax import features
 
 TERMS = ("R_u", "D_u", "R_v", "D_v")
@@ -153,7 +153,7 @@ def run(cfg: Config):
     return {"summary": summary, "claims": claims, "series": series}, {}
 
 
-main = common.make_main("joint_rd", __doc__, PRESETS, run, paper.plot_joint_rd)
+main = common.make_main("joint_rd", __doc__, PRESETS, run, figure.plot)
 
 if __name__ == "__main__":
     main()

@@ -19,7 +19,7 @@ import numpy as np
 
 import prd_jax
 from experiments import common
-from experiments.plots import paper
+from experiments.plots import linear_rate as figure
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,7 +194,7 @@ def run(cfg: Config):
     return {"summary": summary, "claims": claims, "series": series}, {}
 
 
-main = common.make_main("linear_rate", __doc__, PRESETS, run, paper.plot_linear_rate)
+main = common.make_main("linear_rate", __doc__, PRESETS, run, figure.plot)
 
 if __name__ == "__main__":
     main()

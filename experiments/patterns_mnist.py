@@ -16,7 +16,7 @@ import numpy as np
 
 import prd_jax
 from experiments import common
-from experiments.plots import paper
+from experiments.plots import patterns as figure
 from prd_jax import features
 
 
@@ -178,7 +178,7 @@ def run(cfg: Config):
 
 
 def make(dataset: str, name: str, doc: str):
-    return common.make_main(name, doc, presets(dataset), run, paper.plot_patterns)
+    return common.make_main(name, doc, presets(dataset), run, figure.plot)
 
 
 main = make("mnist", "patterns_mnist", __doc__)

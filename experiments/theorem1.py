@@ -19,7 +19,7 @@ import numpy as np
 
 import prd_jax
 from experiments import common
-from experiments.plots import paper
+from experiments.plots import theorem1 as figure
 from prd_jax import features
 
 
@@ -157,7 +157,7 @@ def run(cfg: Config):
     return {"summary": summary, "claims": claims, "series": series}, {}
 
 
-main = common.make_main("theorem1", __doc__, PRESETS, run, paper.plot_theorem1)
+main = common.make_main("theorem1", __doc__, PRESETS, run, figure.plot)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,95 @@
+"""The patterns figure, drawn from the files ``experiments.patterns_*`` writes."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from experiments.plots.style import fmt, footer, imshow, pc1x, robust_lim, save, stat_line
+
+
+def plot(results, arrays, path):
+    """Weight images: u_j, drift Δu_j, whole U and V at init / supervised / adversarial."""
+    s = results["summary"]
+    shape = tuple(s["image_shape"])
+    cols = ("init", "supervised", "adversarial")
+    n_show = int(arrays["U_init"].shape[0]) if "U_init" in arrays else 0
+    n_show = min(n_show, s.get("n_show", 3))
+    rows = n_show + 4
+    fig, axes = plt.subplots(rows, 3, figsize=(9.6, 2.5 * rows + 0.6), layout="constrained")
+    panel_stats = results["panel_stats"]
+    for j in range(n_show):
+        imgs = [arrays[f"U_{c}"][j].reshape(shape) for c in cols]
+        lim = max(np.abs(im).max() for im in imgs)
+        for c, (col, img) in enumerate(zip(cols, imgs, strict=True)):
+            ax = axes[j, c]
+            imshow(ax, img, -lim, lim)
+            ax.set_xlabel(stat_line(panel_stats[col]["u"][j]), fontsize=7)
+            if j == 0:
+                ax.set_title(col, fontsize=11)
+        axes[j, 0].set_ylabel(f"u_{j} as image", fontsize=9)
+    # Drift row: the mean input in the init column, then Δu_0 on a shared colour scale.
+    r = n_show
+    imshow(axes[r, 0], arrays["mean_input"].reshape(shape), cmap="gray")
+    axes[r, 0].set_ylabel("Δu_0 = u_0(T) − u_0(0)", fontsize=9)
+    axes[r, 0].set_xlabel("mean input x̄ (reference)", fontsize=7)
+    drifts = [arrays[f"U_{c}"][0] - arrays["U_init"][0] for c in cols[1:]]
+    lim = max(robust_lim(d) for d in drifts)
+    for c, (col, d) in enumerate(zip(cols[1:], drifts, strict=True), start=1):
+        im = imshow(axes[r, c], d.reshape(shape), -lim, lim)
+        axes[r, c].set_xlabel(
+            stat_line(panel_stats[col]["du"]) + f" ‖Δu_0‖={fmt(float(np.linalg.norm(d)), 2)}",
+            fontsize=7,
+        )
+    fig.colorbar(im, ax=axes[r, :], fraction=0.02, pad=0.01, label="shared scale")
+    # Whole matrices as heat maps (neurons in the same order in every column).
+    for c, col in enumerate(cols):
+        U = arrays[f"Umat_{col}"]
+        lim = robust_lim(U)
+        imshow(axes[r + 1, c], U, -lim, lim, aspect="auto")
+        ms = panel_stats[col]["U"]
+        axes[r + 1, c].set_xlabel(
+            f"KS={fmt(ms['ks'], 2)} PC1×={fmt(ms['top_pc_excess'], 2)} I={fmt(ms['morans_i'], 2)}",
+            fontsize=7,
+        )
+        V = arrays[f"Vmat_{col}"]
+        lim = np.abs(V).max()
+        imshow(axes[r + 3, c], V, -lim, lim, aspect="auto")
+        vs = panel_stats[col]["V"]
+        axes[r + 3, c].set_xlabel(
+            f"PC1×={fmt(vs['top_pc_excess'], 2)} ‖V−V0‖/‖V0‖={fmt(vs['rel_change'], 2)}",
+            fontsize=7,
+        )
+    lim = max(robust_lim(arrays[f"dUmat_{col}"]) for col in cols[1:])
+    axes[r + 2, 0].axis("off")
+    axes[r + 2, 0].text(
+        0.5,
+        0.5,
+        "ΔU = U(T) − U(0)\n(shared colour scale →)",
+        ha="center",
+        va="center",
+        fontsize=9,
+        transform=axes[r + 2, 0].transAxes,
+    )
+    for c, col in enumerate(cols[1:], start=1):
+        dU = arrays[f"dUmat_{col}"]
+        im = imshow(axes[r + 2, c], dU, -lim, lim, aspect="auto")
+        axes[r + 2, c].set_xlabel(
+            f"‖ΔU‖_F={fmt(float(np.linalg.norm(dU)), 3)} PC1×={fmt(pc1x(dU), 2)}", fontsize=7
+        )
+    fig.colorbar(im, ax=axes[r + 2, :], fraction=0.02, pad=0.01)
+    axes[r + 1, 0].set_ylabel(f"U: {arrays['Umat_init'].shape[0]} neurons × d_in", fontsize=9)
+    axes[r + 3, 0].set_ylabel(f"V: d_out × {arrays['Vmat_init'].shape[1]} neurons", fontsize=9)
+    run = s["runs"]
+    extra = (
+        "Heat maps: first neurons, sorted by the PC1 score of their adversarial drift (same order "
+        "in every column); colour limits at the 99.5th percentile of |values|.\n"
+        f"{s['dataset']} (n = {s['n']}, {shape[0]}×{shape[1]}, target {s['target']}), "
+        f"m = {s['width']}, {s['steps']} iterations, η = {fmt(s['lr'])}.  "
+        f"drift_rel: sup {fmt(run['supervised']['drift_rel'])}, adv "
+        f"{fmt(run['adversarial']['drift_rel'])};  KS(U, N(0,1)): sup "
+        f"{fmt(run['supervised']['ks'])}, adv {fmt(run['adversarial']['ks'])}\n"
+        "I = Moran's I (0: noise, 1: smooth), H = spectral entropy (1: white), λ = dominant "
+        "wavelength; KS = distance of U's entries from N(0,1); PC1× = top principal component's "
+        "variance share over i.i.d. noise's"
+    )
+    footer(fig, results, extra=extra)
+    save(fig, path, f"Turing-like patterns by the PRD model: {s['dataset']}")
