@@ -11,30 +11,15 @@ Then writes DIR/README.md: each figure with its key numbers, the paper's claims 
 and the command that made it.
 """
 
-import argparse
-import importlib.util
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from experiments import cli
 from experiments.common import DEFAULT_OUT
-
-EXPERIMENTS = (
-    ("linear_rate", "Linear rate (Remark 3, Eq. 17)"),
-    ("theorem1", "Theorem 1: symmetry and homogeneity under supervision"),
-    ("dissect_diffusion", "Theorem 2: dissecting diffusion"),
-    ("patterns_synthetic", "Turing-like patterns: synthetic data"),
-    ("patterns_mnist", "Turing-like patterns: MNIST"),
-    ("patterns_fashion_mnist", "Turing-like patterns: Fashion-MNIST"),
-    ("embedding", "Neuron embedding (the paper's Fig. 1)"),
-    ("feature_vis", "Feature visualisation"),
-    ("joint_rd", "Theorem 3: reaction-diffusion orders under joint training"),
-    ("gray_scott", "Gray-Scott model (Pearson 1993; the paper's F, k)"),
-    ("pattern_comparison", "PRD drift patterns vs Gray-Scott patterns, same metrics"),
-)
-
+from experiments.registry import BY_NAME, EXPERIMENTS
 
 # Figures copied, downscaled and palette-compressed, into docs/ by `--docs docs`:
 # name -> (width in pixels, palette size). Noisy weight images compress worst: smaller.
@@ -99,10 +84,10 @@ def _fmt(x):
 def _claims_table(claims) -> list[str]:
     if not claims:
         return []
-    lines = ["| paper's claim | measured | agrees? | note |", "| --- | --- | --- | --- |"]
+    lines = ["| claim | kind | measured | verdict | note |", "| --- | --- | --- | --- | --- |"]
     for c in claims:
-        mark = {True: "**yes**", False: "**no**", None: "n/a"}[c["agrees"]]
-        cells = [c["claim"], _fmt(c["measured"]), mark, c.get("note", "")]
+        mark = f"**{c['verdict'].replace('_', ' ')}**"
+        cells = [c["claim"], c["kind"], _fmt(c["measured"]), mark, c.get("note", "")]
         lines.append("| " + " | ".join(str(x).replace("|", "/") for x in cells) + " |")
     return lines
 
@@ -141,7 +126,7 @@ def write_index(out: Path, runs: list[dict], total_s: float) -> Path:
     ]
     for r in runs:
         lines.append(f"| [{r['name']}](#{r['name']}) | {r['status']} | {r['wall_s']:.0f} s |")
-    titles = dict(EXPERIMENTS)
+    titles = {e.name: e.title for e in EXPERIMENTS}
     for r in runs:
         name = r["name"]
         lines += [
@@ -177,7 +162,7 @@ def write_index(out: Path, runs: list[dict], total_s: float) -> Path:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = cli.Parser(
         prog="python -m experiments.figures", description=__doc__.strip().splitlines()[0]
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -197,12 +182,12 @@ def main(argv=None):
             print(f"{args.docs / name}.png: {size / 1024:.0f} KB")
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    names = [n for n, _ in EXPERIMENTS if not args.only or n in args.only]
+    unknown = set(args.only or ()) - set(BY_NAME)
+    if unknown:
+        parser.error(f"unknown experiment(s) {sorted(unknown)}; registered: {sorted(BY_NAME)}")
+    names = [e.name for e in EXPERIMENTS if not args.only or e.name in args.only]
     runs, start = [], time.perf_counter()
     for name in names:
-        if importlib.util.find_spec(f"experiments.{name}") is None:
-            print(f"{name}: skipped (module experiments.{name} not found)", flush=True)
-            continue
         print(f"{name}: running ...", flush=True)
         r = run_one(name, args.preset, args.out, args.timeout)
         print(f"{name}: {r['status']} in {r['wall_s']:.0f} s", flush=True)

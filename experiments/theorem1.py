@@ -1,16 +1,17 @@
-"""Theorem 1 (symmetry and homogeneity): drift from initialisation at the end of supervised
-training vs width, with the fitted exponents and the theorem's bound.
+"""Theorem 1 (symmetry and homogeneity): the drift from initialisation at the end of supervised
+training vs width, with its fitted exponents next to the theorem's bound.
 
     python -m experiments.theorem1 --preset quick   # ~40 s on 2 CPU cores
     python -m experiments.theorem1 --preset paper   # accelerator
+    python -m experiments.theorem1 --preset tiny    # seconds (smoke test)
 
 Setting of the theorem: d_out = 1, v_j in {+-1} frozen, only U trained by full-batch gradient
 descent on synthetic unit-norm data, to convergence. Theorem 1: per-neuron drift
 max_j ||u_j(T) - u_j(0)|| = O(n^{3/2}/(sqrt(m) lambda0 delta)) (exponent -1/2 in m), and
 ||U(T) - U(0)||_F = O(n^{3/2}/(lambda0 delta)) (exponent 0). The explicit pre-Markov bound
 2 sqrt(n) r0 / (sqrt(m) lambda0) uses the measured r0 = ||z(0) - y||. The adversarial run
-(WGAN-GP critic, same init) is drawn for contrast. Widths are padded into buckets of
-powers of 4 (one compile per bucket), seeds and modes are vmapped.
+(WGAN-GP critic, same init) is drawn for contrast. One grid (prd_jax.grid.run_grid): widths
+within a factor bucket_ratio share one padded compile, seeds and modes are vmapped.
 """
 
 import dataclasses
@@ -20,7 +21,9 @@ import numpy as np
 import prd_jax
 from experiments import common
 from experiments.plots import theorem1 as figure
-from prd_jax import features
+from prd_jax import claims
+from prd_jax.breakdown import fit_power_law
+from prd_jax.grid import run_grid
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +39,12 @@ class Config:
     bucket_ratio: int = 8  # widths within a factor of this share one padded compile
     seed: int = 0
 
+    def __post_init__(self):
+        positive = ("widths", "n", "d_in", "steps", "seeds", "lr_safety", "bucket_ratio")
+        common.check(self, positive=positive, nonnegative=("seed",), unit=("delta",))
+        if self.bucket_ratio < 1:
+            raise ValueError(f"Config.bucket_ratio must be >= 1, got {self.bucket_ratio!r}")
+
 
 PRESETS = {
     "quick": Config(),
@@ -44,46 +53,26 @@ PRESETS = {
 }
 
 
-def _buckets(widths, ratio):
-    buckets, current = [], []
-    for m in sorted(widths):
-        if current and m > ratio * current[0]:
-            buckets.append(current)
-            current = []
-        current.append(m)
-    return buckets + [current]
-
-
 def run(cfg: Config):
     import jax
 
     X, Y = prd_jax.sphere(jax.random.key(cfg.seed + 200), cfg.n, cfg.d_in, 1)
     spec = common.spectrum_info(X)
     lr = prd_jax.suggest_lr(X, 1, train_v=False, safety=cfg.lr_safety)
-    modes = ["supervised"] + (["adversarial"] if cfg.adversarial else [])
+    modes = {"supervised": 0.0} | ({"adversarial": 1.0} if cfg.adversarial else {})
+    tcfg = prd_jax.TrainConfig(steps=cfg.steps, train_v=False, critic="wgan_gp", logs_per_decade=1)
+    seeds = range(cfg.seed, cfg.seed + cfg.seeds)
+    axes = dict(lr=lr, lambda_adv=tuple(modes.values()))
+    grid = run_grid(
+        tcfg, X, Y, seeds=seeds, widths=cfg.widths, bucket_ratio=cfg.bucket_ratio, **axes
+    )
     keys = ("drift_max", "drift_mean", "drift_fro", "drift_rel", "residual")
-    # values[mode][key] -> (seeds, widths)
-    values = {mode: {k: np.zeros((cfg.seeds, len(cfg.widths))) for k in keys} for mode in modes}
-    r0 = np.zeros((cfg.seeds, len(cfg.widths)))
-    col = {m: i for i, m in enumerate(cfg.widths)}
-    for bucket in _buckets(cfg.widths, cfg.bucket_ratio):
-        tcfg = prd_jax.TrainConfig(
-            width=max(bucket), steps=cfg.steps, train_v=False, critic="wgan_gp", logs_per_decade=1
-        )
-        grid = [(s, m, lam) for lam in range(len(modes)) for s in range(cfg.seeds) for m in bucket]
-        out = common.train_batch(
-            tcfg,
-            X,
-            Y,
-            [cfg.seed + s for s, _, _ in grid],
-            lr=lr,
-            lambda_adv=[float(lam) for _, _, lam in grid],
-            width=[m for _, m, _ in grid],
-        )
-        for b, (s, m, lam) in enumerate(grid):
-            for k in keys:
-                values[modes[lam]][k][s, col[m]] = out["metrics"][k][b, -1]
-            r0[s, col[m]] = out["metrics"]["residual"][b, 0]
+    # values[mode][key] -> (seeds, widths) at the last log point
+    values = {
+        mode: {k: grid.sel(lambda_adv=lam).metrics[k][..., -1] for k in keys}
+        for mode, lam in modes.items()
+    }
+    r0 = grid.sel(lambda_adv=0.0).metrics["residual"][..., 0].astype(np.float64)  # (seeds, widths)
 
     widths = np.asarray(cfg.widths, np.float64)
     t_final = lr * cfg.steps
@@ -93,44 +82,47 @@ def run(cfg: Config):
     oform = np.asarray(th.theorem1_bound(cfg.n, widths, spec["lambda0"], cfg.delta))
     fits = {
         mode: {
-            k: features.fit_power_law(np.tile(widths, cfg.seeds), values[mode][k].ravel())._asdict()
+            k: fit_power_law(np.tile(widths, cfg.seeds), values[mode][k].ravel())._asdict()
             for k in ("drift_max", "drift_mean", "drift_fro", "drift_rel")
         }
         for mode in modes
     }
-    sup = values["supervised"]
-    ratio = sup["drift_max"] / bound[None, :]
-    f_max, f_mean = fits["supervised"]["drift_max"], fits["supervised"]["drift_mean"]
-    f_fro = fits["supervised"]["drift_fro"]
-    claims = [
-        common.claim(
+    sup, f_sup = values["supervised"], fits["supervised"]
+    ratio = float(np.max(sup["drift_max"] / bound))
+    f_mean, f_fro = f_sup["drift_mean"], f_sup["drift_fro"]
+    found = [
+        claims.prediction(
             "per-neuron drift shrinks like m^-1/2 under supervision",
-            {
-                "exponent_mean_drift": f_mean["exponent"],
-                "stderr": f_mean["stderr"],
-                "ci95": [f_mean["ci_low"], f_mean["ci_high"]],
-                "exponent_max_drift": f_max["exponent"],
-            },
-            bool(abs(f_mean["exponent"] + 0.5) < 0.1),
-            "agrees when the mean-drift exponent is within 0.1 of -0.5 (the max over m neurons "
-            "carries an extra slowly growing factor)",
+            measured=f_mean["exponent"],
+            predicted=-0.5,
+            rtol=0,
+            atol=0.1,
+            note="rule: the fitted exponent of the mean per-neuron drift is within 0.1 of -0.5 "
+            f"(stderr {f_mean['stderr']:.3g}, bootstrap 95% interval [{f_mean['ci_low']:.3g}, "
+            f"{f_mean['ci_high']:.3g}]); the max over m neurons (exponent "
+            f"{f_sup['drift_max']['exponent']:.3g}) carries an extra slowly growing factor",
         ),
-        common.claim(
+        claims.prediction(
             "Frobenius drift is bounded independently of m",
-            {"exponent": f_fro["exponent"], "stderr": f_fro["stderr"]},
-            bool(abs(f_fro["exponent"]) < 0.1),
-            "agrees when |exponent| < 0.1",
+            measured=f_fro["exponent"],
+            predicted=0.0,
+            rtol=0,
+            atol=0.1,
+            note=f"rule: |fitted exponent| <= 0.1 (stderr {f_fro['stderr']:.3g})",
         ),
-        common.claim(
+        claims.upper_bound(
             "measured per-neuron drift is below Theorem 1's explicit bound 2√n r0/(√m λ0)",
-            {"max_ratio_measured_over_bound": float(np.max(ratio))},
-            bool(np.max(ratio) <= 1.0),
+            measured=sup["drift_max"],
+            bound=bound,
+            note="rule: max_j ‖u_j(T) − u_j(0)‖ <= the bound for every seed (rows) and width "
+            f"(columns), r0 the mean over seeds; largest ratio {ratio:.3g}",
         ),
-        common.claim(
+        claims.upper_bound(
             "training has converged (the theorem bounds the drift for all t)",
-            {"max_final_residual": float(np.max(sup["residual"])), "max_r0": float(np.max(r0))},
-            bool(np.max(sup["residual"]) < 1e-2 * np.min(r0)),
-            "final residual below 1% of the initial one",
+            measured=sup["residual"],
+            bound=1e-2 * float(np.min(r0)),
+            note="rule: every run's final residual ‖z(T) − y‖ is below 1% of the smallest "
+            "initial one",
         ),
     ]
     summary = {
@@ -147,14 +139,12 @@ def run(cfg: Config):
     }
     series = {
         "widths": cfg.widths,
-        "modes": modes,
+        "modes": list(modes),
         **{k: {mode: values[mode][k] for mode in modes} for k in keys},
         "bound_per_neuron": bound,
-        "bound_frobenius": bound * np.sqrt(widths),
         "theorem1_oform": oform,
-        "theorem1_oform_frobenius": oform * np.sqrt(widths),
     }
-    return {"summary": summary, "claims": claims, "series": series}, {}
+    return {"summary": summary, "claims": found, "series": series}, {}
 
 
 main = common.make_main("theorem1", __doc__, PRESETS, run, figure.plot)

@@ -321,6 +321,8 @@ def growth_exponent(t, y, window=(0.1, 1.0)) -> PowerFit:
 
 # ------------------------------------------------------------- weight-field statistics
 
+# The KS distance of a weight field from N(0, 1) is ``prd_jax.metrics.ks_from_normal``.
+
 PANEL_KEYS = ("morans_i", "spectral_entropy", "dominant_wavelength", "anisotropy")
 
 
@@ -385,38 +387,3 @@ def mean_difference_z(mean_a, se_a, mean_b, se_b) -> float:
     The experiments count a difference of two noisy means only if ``z > 2``."""
     se = float(np.hypot(se_a, se_b))
     return float((mean_a - mean_b) / se) if se > 0 else float("nan")
-
-
-def ks_from_normal(A) -> float:
-    """Kolmogorov-Smirnov distance of the entries of A from N(0, 1) (0 for an i.i.d. init)."""
-    from scipy import stats
-
-    return float(stats.kstest(np.asarray(A, np.float64).ravel(), "norm").statistic)
-
-
-# ------------------------------------------------------------ reaction and diffusion
-
-
-def reaction_diffusion_numpy(U, V, W, a, X, Y):
-    """Float64 host version of ``prd_jax.reaction_diffusion`` in closed form (Definition 2).
-
-    With ``A = 1{X Uᵀ ≥ 0}`` (n, m), ``H = σ(X Uᵀ)``, ``Z = H Vᵀ/sqrt(d_out m)`` and the critic's
-    input gradient ``G = (1{Z Wᵀ ≥ 0} ⊙ a) W / sqrt(m)`` (n, d_out):
-    ``R^U = (((Y − Z) V) ⊙ A)ᵀ X / sqrt(d_out m)``, ``R^V = (Y − Z)ᵀ H / sqrt(d_out m)``,
-    ``D^U = ((G V) ⊙ A)ᵀ X / sqrt(d_out m)``, ``D^V = Gᵀ H / sqrt(d_out m)``.
-    No autodiff and no compilation, so a grid of shapes costs only the matrix products.
-
-    Returns:
-      ``(R_U (m, d_in), D_U (m, d_in), R_V (d_out, m), D_V (d_out, m))``.
-    """
-    U, V, W, a, X, Y = (np.asarray(t, np.float64) for t in (U, V, W, a, X, Y))
-    m, d_out = U.shape[0], V.shape[0]
-    pre = X @ U.T
-    A = (pre >= 0).astype(np.float64)
-    H = np.maximum(pre, 0.0)
-    scale = 1.0 / np.sqrt(d_out * m)
-    Z = H @ V.T * scale
-    G = ((Z @ W.T >= 0) * a[None, :]) @ W / np.sqrt(m)
-    R_U = (((Y - Z) @ V) * A).T @ X * scale
-    D_U = ((G @ V) * A).T @ X * scale
-    return R_U, D_U, (Y - Z).T @ H * scale, G.T @ H * scale

@@ -123,7 +123,10 @@ class GridResult:
     def _position(self, name, value) -> int:
         hits = np.flatnonzero(np.isclose(self.coords[name], value, rtol=1e-6, atol=0))
         if hits.size == 0:
-            raise KeyError(f"{name}={value!r} is not in the grid; values: {self.coords[name]}")
+            raise KeyError(
+                f"{name}={np.asarray(value).item()!r} is not in the grid; "
+                f"values: {self.coords[name].tolist()}"
+            )
         return int(hits[0])
 
     def flat(self) -> dict[str, np.ndarray]:

@@ -1,3 +1,4 @@
+# ruff: noqa: F722  (jaxtyping shape strings such as "n d_in" are not Python expressions)
 """Gram matrices of the PRD generator: H∞ (Definition 1), its Monte-Carlo estimate, the
 finite-width H(t) (Remark 1), and float64 spectra (λ0, λ_max, κ∞) for Assumption 1.
 
@@ -23,6 +24,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+from prd_jax.model import Mask, check_matrix
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -33,7 +37,7 @@ def _safe_norm(sq):
     return jnp.where(pos, jnp.sqrt(jnp.where(pos, sq, 1.0)), 0.0)
 
 
-def h_infinity(X):
+def h_infinity(X: Float[ArrayLike, "n d_in"]) -> Float[Array, "n n"]:
     """Infinite-width Gram matrix H∞ in closed form (Definition 1).
 
     ``H∞_ij = E_{u~N(0,I)}[x_iᵀx_j 1{uᵀx_i ≥ 0, uᵀx_j ≥ 0}] = x_iᵀx_j (π − θ_ij)/(2π)``,
@@ -52,6 +56,7 @@ def h_infinity(X):
     Returns:
       H∞, shape ``(n, n)``, symmetric positive semi-definite, dtype of X.
     """
+    check_matrix("X", X, "(n, d_in)")
     n = X.shape[0]
     G = jnp.matmul(X, X.T, precision=_HIGHEST)  # (n, n)
     r = _safe_norm(jnp.sum(X * X, axis=-1))  # (n,)
@@ -70,7 +75,7 @@ def _kahan_angle(a, b):
     return 2.0 * np.arctan2(np.linalg.norm(a - b, axis=-1), np.linalg.norm(a + b, axis=-1))
 
 
-def h_infinity_numpy(X):
+def h_infinity_numpy(X: Float[ArrayLike, "n d_in"]) -> Float[np.ndarray, "n n"]:
     """Float64 host (numpy) version of ``h_infinity`` (Definition 1), accurate at all angles.
 
     Same formula, ``H∞_ij = ‖x_i‖‖x_j‖ cos θ_ij (π − θ_ij)/(2π)``. θ_ij is ``arccos`` of
@@ -104,7 +109,9 @@ def h_infinity_numpy(X):
     return np.outer(r, r) * np.cos(theta) * (np.pi - theta) / (2.0 * np.pi)
 
 
-def h_infinity_mc(key, X, num_samples, *, chunk_size=4096):
+def h_infinity_mc(
+    key: PRNGKeyArray, X: Float[ArrayLike, "n d_in"], num_samples: int, *, chunk_size: int = 4096
+) -> Float[Array, "n n"]:
     """Monte-Carlo estimate of H∞ (Definition 1) with ``num_samples`` neurons u ~ N(0, I).
 
     ``Ĥ_ij = x_iᵀx_j (1/N) Σ_s 1{u_sᵀx_i ≥ 0, u_sᵀx_j ≥ 0}``. Unbiased; each entry has
@@ -122,6 +129,7 @@ def h_infinity_mc(key, X, num_samples, *, chunk_size=4096):
     Returns:
       Ĥ, shape ``(n, n)``, dtype of X.
     """
+    check_matrix("X", X, "(n, d_in)")
     n, d = X.shape
     num_samples = int(num_samples)
     chunk = int(min(chunk_size, num_samples))
@@ -143,7 +151,9 @@ def h_infinity_mc(key, X, num_samples, *, chunk_size=4096):
     return G * counts / num_samples
 
 
-def h_empirical(U, X, mask=None):
+def h_empirical(
+    U: Float[Array, "m d_in"], X: Float[ArrayLike, "n d_in"], mask: Mask = None
+) -> Float[Array, "n n"]:
     """Finite-width Gram matrix H (Remark 1) of a width-m ReLU layer.
 
     ``H_ij = x_iᵀx_j (1/m) Σ_r 1{u_rᵀx_i ≥ 0, u_rᵀx_j ≥ 0}``, computed as
@@ -162,6 +172,12 @@ def h_empirical(U, X, mask=None):
     Returns:
       H, shape ``(n, n)``, symmetric PSD, in the float dtype of X and U.
     """
+    check_matrix("U", U, "(m, d_in)")
+    check_matrix("X", X, "(n, d_in)")
+    if X.shape[1] != U.shape[1]:
+        raise ValueError(f"X has shape {X.shape}; expected (n, d_in) with d_in = {U.shape[1]}")
+    if mask is not None and jnp.shape(mask) != (U.shape[0],):
+        raise ValueError(f"mask has shape {jnp.shape(mask)}; expected ({U.shape[0]},)")
     dtype = jnp.result_type(X, U)
     A = (jnp.matmul(X, U.T, precision=_HIGHEST) >= 0).astype(dtype)  # (n, M)
     if mask is None:
@@ -258,7 +274,13 @@ def _singular_message(H, ev, vecs, tol, X):
     )
 
 
-def spectrum(H, *, tol=1e-10, strict=True, X=None):
+def spectrum(
+    H: Float[ArrayLike, "n n"],
+    *,
+    tol: float = 1e-10,
+    strict: bool = True,
+    X: Float[ArrayLike, "n d_in"] | None = None,
+) -> Spectrum:
     """λ0 = λ_min, λ_max and κ∞ of a symmetric Gram matrix, in float64 on the host.
 
     Assumption 1 requires λ0 = λ_min(H∞) > 0. The eigenvalues are those of
@@ -299,7 +321,9 @@ def spectrum(H, *, tol=1e-10, strict=True, X=None):
     return Spectrum(lambda0=lam0, lambda_max=lmax, kappa=kappa)
 
 
-def gram_spectrum(X, *, tol=1e-10, strict=True):
+def gram_spectrum(
+    X: Float[ArrayLike, "n d_in"], *, tol: float = 1e-10, strict: bool = True
+) -> Spectrum:
     """``spectrum`` of H∞(X) (Definition 1, Assumption 1), computed in float64 throughout.
 
     Uses ``h_infinity_numpy`` (Kahan's angle formula), so exact duplicates give an exactly

@@ -1,18 +1,31 @@
+# ruff: noqa: F722  (jaxtyping shape strings such as "n d_out" are not Python expressions)
 """Losses of the PRD model: supervised (Eq. 2), critic g, adversarial (Eq. 3), augmented,
 the WGAN-GP critic objective, and the reaction / diffusion split of the generator's update.
 
 All losses are SUMS over samples, as in the paper. ``mask`` is the optional neuron mask of a
 padded network (see ``prd_jax.model``); generator and critic share the width m, as in the
-paper's analysis, so one mask serves both.
+paper's analysis, so one mask serves both. Shapes are jaxtyping annotations (checked in the
+tests); wrong ranks or dtypes fail chex assertions and inconsistent dimensions raise a
+``ValueError`` naming the argument, as in ``prd_jax.model``.
 """
 
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from prd_jax.model import Generator, _mask_and_width, generator
+from prd_jax.model import Generator, Mask, _mask_and_width, check_matrix, generator
+
+# lambda_adv and gp_weight: Python floats or traced scalars (swept under vmap).
+Scalar = float | Float[ArrayLike, ""]
 
 
-def sup_loss(U, V, X, Y, mask=None):
+def sup_loss(
+    U: Float[Array, "m d_in"],
+    V: Float[Array, "d_out m"],
+    X: Float[ArrayLike, "n d_in"],
+    Y: Float[ArrayLike, "n d_out"],
+    mask: Mask = None,
+) -> Float[Array, ""]:
     """Eq. 2: ``L_sup = 1/2 sum_p ||f(U, V, x_p) - y_p||^2`` (a sum over samples).
 
     Args:
@@ -22,12 +35,18 @@ def sup_loss(U, V, X, Y, mask=None):
       Scalar loss.
     """
     Z = generator(U, V, X, mask)
+    check_matrix("Y", Y, "(n, d_out)")
     if Y.shape != Z.shape:
         raise ValueError(f"Y has shape {Y.shape}; expected (n, d_out) = {Z.shape}")
     return 0.5 * jnp.sum(jnp.square(Z - Y))
 
 
-def critic(W, a, Z, mask=None):
+def critic(
+    W: Float[Array, "m d_out"],
+    a: Float[Array, " m"],
+    Z: Float[ArrayLike, "n d_out"],
+    mask: Mask = None,
+) -> Float[Array, " n"]:
     """The critic ``g(W, a, z) = a^T sigma(W z) / sqrt(m)`` on each row of Z.
 
     Args:
@@ -36,16 +55,25 @@ def critic(W, a, Z, mask=None):
     Returns:
       Critic values ``(n,)``.
     """
+    check_matrix("W", W, "(m, d_out)")
+    check_matrix("Z", Z, "(n, d_out)")
     m_stored, d_out = W.shape
     if a.shape != (m_stored,):
         raise ValueError(f"a has shape {a.shape}; expected (m,) = ({m_stored},)")
-    if Z.ndim != 2 or Z.shape[1] != d_out:
+    if Z.shape[1] != d_out:
         raise ValueError(f"Z has shape {Z.shape}; expected (n, d_out) with d_out = {d_out}")
     mask, m = _mask_and_width(mask, m_stored, W.dtype)
     return jax.nn.relu(Z @ W.T) @ (a * mask) / jnp.sqrt(m)
 
 
-def adv_loss(U, V, W, a, X, mask=None):
+def adv_loss(
+    U: Float[Array, "m d_in"],
+    V: Float[Array, "d_out m"],
+    W: Float[Array, "m d_out"],
+    a: Float[Array, " m"],
+    X: Float[ArrayLike, "n d_in"],
+    mask: Mask = None,
+) -> Float[Array, ""]:
     """Eq. 3: ``L_adv = sum_p g(W, a, f(x_p))``.
 
     Equivalently ``(1/(m sqrt(d_out))) sum_p a^T sigma(W V sigma(U x_p))``.
@@ -56,7 +84,16 @@ def adv_loss(U, V, W, a, X, mask=None):
     return jnp.sum(critic(W, a, generator(U, V, X, mask), mask))
 
 
-def aug_loss(U, V, W, a, X, Y, lambda_adv=1.0, mask=None):
+def aug_loss(
+    U: Float[Array, "m d_in"],
+    V: Float[Array, "d_out m"],
+    W: Float[Array, "m d_out"],
+    a: Float[Array, " m"],
+    X: Float[ArrayLike, "n d_in"],
+    Y: Float[ArrayLike, "n d_out"],
+    lambda_adv: Scalar = 1.0,
+    mask: Mask = None,
+) -> Float[Array, ""]:
     """Augmented generator loss ``L_aug = L_sup - lambda_adv * L_adv`` (paper: lambda_adv = 1).
 
     ``lambda_adv = 0`` is supervised learning exactly.
@@ -64,7 +101,12 @@ def aug_loss(U, V, W, a, X, Y, lambda_adv=1.0, mask=None):
     return sup_loss(U, V, X, Y, mask) - lambda_adv * adv_loss(U, V, W, a, X, mask)
 
 
-def critic_input_grad(W, a, Z, mask=None):
+def critic_input_grad(
+    W: Float[Array, "m d_out"],
+    a: Float[Array, " m"],
+    Z: Float[ArrayLike, "n d_out"],
+    mask: Mask = None,
+) -> Float[Array, "n d_out"]:
     """``grad_z g(W, a, z)`` for each row of Z, in closed form: ``(n, d_out)``.
 
     ``grad_z g = W^T (a * 1{W z > 0}) / sqrt(m)`` (ReLU' = 1{. > 0}, as in JAX). One matmul
@@ -76,7 +118,15 @@ def critic_input_grad(W, a, Z, mask=None):
     return (active * (a * mask)[None, :]) @ W / jnp.sqrt(m)
 
 
-def wgan_gp_loss(W, a, Z_fake, Y_real, key, gp_weight=10.0, mask=None):
+def wgan_gp_loss(
+    W: Float[Array, "m d_out"],
+    a: Float[Array, " m"],
+    Z_fake: Float[ArrayLike, "n d_out"],
+    Y_real: Float[ArrayLike, "n d_out"],
+    key: PRNGKeyArray,
+    gp_weight: Scalar = 10.0,
+    mask: Mask = None,
+) -> Float[Array, ""]:
     """WGAN-GP critic loss (Gulrajani et al. 2017), minimised by the critic.
 
     ``L_D = mean_p g(z_p) - mean_p g(y_p) + gp_weight * mean_p (||grad g(y_hat_p)|| - 1)^2``
@@ -104,7 +154,16 @@ def wgan_gp_loss(W, a, Z_fake, Y_real, key, gp_weight=10.0, mask=None):
     return -wasserstein + gp_weight * penalty
 
 
-def reaction_diffusion(U, V, W, a, X, Y, lambda_adv=1.0, mask=None):
+def reaction_diffusion(
+    U: Float[Array, "m d_in"],
+    V: Float[Array, "d_out m"],
+    W: Float[Array, "m d_out"],
+    a: Float[Array, " m"],
+    X: Float[ArrayLike, "n d_in"],
+    Y: Float[ArrayLike, "n d_out"],
+    lambda_adv: Scalar = 1.0,
+    mask: Mask = None,
+) -> tuple[Generator, Generator]:
     """Reaction and diffusion terms of Theorem 3 / Definition 2 (Eqs. 52-55 of the workshop paper).
 
     Reaction is ``-dL_sup/d(U, V)``; diffusion is ``+lambda_adv dL_adv/d(U, V)``; their sum is

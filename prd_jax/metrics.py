@@ -63,21 +63,39 @@ def image_shape_for(d_in: int) -> tuple[int, ...]:
     return (side, side) if side * side == d_in else (d_in,)
 
 
-# Grid on which the KS distance is evaluated. A sort-free statistic on purpose: a batched sort
-# next to eigvalsh inside the training loop deadlocked XLA's CPU thread pool on 2 cores.
-_KS_GRID = jnp.linspace(-4.0, 4.0, 161)
+def ks_from_normal(U, mask=None) -> jax.Array:
+    """Kolmogorov-Smirnov distance between the law of the entries of U and N(0, 1).
 
+    ``max_k |F_U(e_k) - Phi(e_k)|`` over the 161 points ``e_k`` of [-4, 4] (spacing 0.05):
+    the exact KS statistic up to the grid resolution (0 for an i.i.d. N(0, 1) init at large
+    size, 0.5 for an all-zero U). Sort-free on purpose: a batched sort next to eigvalsh
+    inside the training loop deadlocked XLA's CPU thread pool on 2 cores. Pure and
+    jittable; also takes plain (NumPy) arrays.
 
-def _ks_from_normal(U, mask):
-    """KS distance between the law of the masked entries of U and N(0, 1), on a fine grid.
+    Args:
+      U: any float array; with ``mask``, rows are neurons, ``(m, ...)``.
+      mask: optional ``(m,)`` neuron mask: only the entries of masked-in rows count.
 
-    ``max_k |F_U(e_k) - Phi(e_k)|`` over 161 points ``e_k`` in [-4, 4] (spacing 0.05): the
-    exact KS statistic up to the grid resolution.
+    Returns:
+      Scalar in [0, 1].
     """
+    U = jnp.asarray(U)
+    if not jnp.issubdtype(U.dtype, jnp.floating):
+        U = U.astype(jnp.float32)
+    U = U.reshape(-1, 1) if mask is None else U.reshape(U.shape[0], -1)
+    mask, _ = _mask_and_width(mask, U.shape[0], U.dtype)
+    return _ks_on_grid(U, mask)
+
+
+@jax.jit  # fuses the (rows, cols, 161) comparison into the sum: never materialised
+def _ks_on_grid(U, mask):
+    # Built per call, not at import: a module-level JAX array would start the backend before
+    # jax.distributed.initialize(). Under jit it is a constant.
+    grid = jnp.linspace(-4.0, 4.0, 161, dtype=U.dtype)
     count = jnp.sum(mask) * U.shape[1]
-    below = (U[:, :, None] <= _KS_GRID[None, None, :]) * mask[:, None, None]
+    below = (U[:, :, None] <= grid[None, None, :]).astype(U.dtype) * mask[:, None, None]
     ecdf = jnp.sum(below, axis=(0, 1)) / count
-    return jnp.max(jnp.abs(ecdf - norm.cdf(_KS_GRID)))
+    return jnp.max(jnp.abs(ecdf - norm.cdf(grid)))
 
 
 def _lag1_autocorrelation(U, mask, image_shape):
@@ -147,7 +165,7 @@ def measure(
     drift_fro = jnp.sqrt(jnp.sum(jnp.square(neuron_drift)))
     H = h_empirical(U, X, mask)
     eig = eigvalsh_host(jnp.stack([H - ref.H0, H]))  # one host call for both spectra
-    flips = ((X @ U.T >= 0) != ref.active0) * mask[None, :]
+    flips = ((X @ U.T >= 0) != ref.active0).astype(U.dtype) * mask[None, :]
 
     return {
         "loss_sup": l_sup,
@@ -168,6 +186,6 @@ def measure(
         "diffusion_v": jnp.linalg.norm(diffusion.V),
         "critic_norm": jnp.linalg.norm(crit.W),
         "critic_drift": jnp.linalg.norm(crit.W - ref.W0),
-        "homog_ks": _ks_from_normal(U, mask),
+        "homog_ks": ks_from_normal(U, mask),
         "spatial_ac": _lag1_autocorrelation(U, mask, image_shape),
     }

@@ -1,7 +1,11 @@
+# ruff: noqa: F722  (jaxtyping shape strings such as "m d_in" are not Python expressions)
 """The generator of the PRD model (Eq. 1) and nested initialisation (Theorems 1-2).
 
 Shapes (rows are samples): ``X (n, d_in)``, ``U (m, d_in)`` (row ``u_j`` is hidden neuron j),
-``V (d_out, m)`` (column ``v_j``), critic ``W (m, d_out)``, ``a (m,)``.
+``V (d_out, m)`` (column ``v_j``), critic ``W (m, d_out)``, ``a (m,)``. The signatures say so
+with jaxtyping annotations, checked at run time in the tests only. At the API boundary a wrong
+rank or a non-float dtype fails a chex assertion (at trace time, free under jit) and
+inconsistent dimensions raise a ``ValueError``; both name the argument and its expected shape.
 
 Padded evaluation. A network stored at width ``M`` can represent any width ``m <= M``: pass
 ``mask`` (shape ``(M,)``, 1 for the first m neurons, 0 after). Masked-out neurons contribute
@@ -12,8 +16,13 @@ compiled program.
 
 from typing import NamedTuple
 
+import chex
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray, Shaped
+
+# A neuron mask: 0/1 floats or bools, one entry per stored neuron.
+Mask = Shaped[ArrayLike, " m"] | None
 
 
 class Generator(NamedTuple):
@@ -30,9 +39,16 @@ class Critic(NamedTuple):
     a: jax.Array
 
 
-def width_mask(width, max_width: int) -> jax.Array:
+def width_mask(width: int | Int[ArrayLike, ""], max_width: int) -> Float[Array, " max_width"]:
     """Float mask ``(max_width,)`` of the first ``width`` neurons (``width`` may be traced)."""
     return (jnp.arange(max_width) < width).astype(jnp.float32)
+
+
+def check_matrix(name: str, x, shape: str) -> None:
+    """Trace-time check that ``x`` is a float matrix; the error names ``name`` and ``shape``."""
+    message = f"{name} must be a float matrix of shape {shape}"
+    chex.assert_rank(x, 2, custom_message=message)
+    chex.assert_type(x, float, custom_message=message)
 
 
 def _mask_and_width(mask, m_stored: int, dtype):
@@ -46,13 +62,20 @@ def _mask_and_width(mask, m_stored: int, dtype):
     return mask, jnp.sum(mask)
 
 
-def hidden(U, X, mask=None):
+def hidden(
+    U: Float[Array, "m d_in"], X: Float[ArrayLike, "n d_in"], mask: Mask = None
+) -> Float[Array, "n m"]:
     """Hidden activations ``sigma(U x_p)`` for every sample, masked: ``(n, m)``."""
     mask, _ = _mask_and_width(mask, U.shape[0], U.dtype)
     return jax.nn.relu(X @ U.T) * mask[None, :]
 
 
-def generator(U, V, X, mask=None):
+def generator(
+    U: Float[Array, "m d_in"],
+    V: Float[Array, "d_out m"],
+    X: Float[ArrayLike, "n d_in"],
+    mask: Mask = None,
+) -> Float[Array, "n d_out"]:
     """Eq. 1: ``f(U, V, x) = V sigma(U x) / sqrt(d_out m)`` for every row of X.
 
     With ``d_out = 1`` and ``V = v[None, :]`` this is the scalar network of Eq. 6,
@@ -67,11 +90,14 @@ def generator(U, V, X, mask=None):
     Returns:
       Outputs ``Z (n, d_out)``.
     """
+    check_matrix("U", U, "(m, d_in)")
+    check_matrix("V", V, "(d_out, m)")
+    check_matrix("X", X, "(n, d_in)")
     m_stored, d_in = U.shape
     d_out = V.shape[0]
     if V.shape != (d_out, m_stored):
         raise ValueError(f"V has shape {V.shape}; expected (d_out, m) = (d_out, {m_stored})")
-    if X.ndim != 2 or X.shape[1] != d_in:
+    if X.shape[1] != d_in:
         raise ValueError(f"X has shape {X.shape}; expected (n, d_in) with d_in = {d_in}")
     _, m = _mask_and_width(mask, m_stored, U.dtype)
     return hidden(U, X, mask) @ V.T / jnp.sqrt(d_out * m)
@@ -85,7 +111,52 @@ def _neuron_sign(key, j, shape):
     return jax.random.rademacher(jax.random.fold_in(key, j), shape, dtype=jnp.float32)
 
 
-def init(key, m: int, d_in: int, d_out: int, mask=None) -> tuple[Generator, Critic]:
+def _per_neuron(draw, key, m: int, shape):
+    """Neuron j drawn from ``fold_in(key, j)``: stacked ``(m, *shape)``, nested in m."""
+    return jax.vmap(lambda j: draw(key, j, shape))(jnp.arange(m))
+
+
+def _check_sizes(**sizes):
+    for name, value in sizes.items():
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def init_generator(
+    key: PRNGKeyArray, m: int, d_in: int, d_out: int, mask: Mask = None
+) -> Generator:
+    """The generator half of ``init(key, ...)``: ``u_j ~ N(0, I)``, ``v_j ~ Unif{+-1}^{d_out}``.
+
+    ``init_generator(key, ...) == init(key, ...)[0]`` exactly (same key, same draws).
+    """
+    _check_sizes(m=m, d_in=d_in, d_out=d_out)
+    ku, kv, _, _ = jax.random.split(key, 4)
+    U = _per_neuron(_neuron_normal, ku, m, (d_in,))
+    V = _per_neuron(_neuron_sign, kv, m, (d_out,)).T
+    if mask is not None:
+        mask, _ = _mask_and_width(mask, m, jnp.float32)
+        U, V = U * mask[:, None], V * mask[None, :]
+    return Generator(U, V)
+
+
+def init_critic(key: PRNGKeyArray, m: int, d_out: int, mask: Mask = None) -> Critic:
+    """The critic half of ``init(key, ...)``: ``w_r ~ N(0, I)``, ``a_r ~ Unif{+-1}``.
+
+    ``init_critic(key, ...) == init(key, ...)[1]`` exactly (same key, same draws).
+    """
+    _check_sizes(m=m, d_out=d_out)
+    _, _, kw, ka = jax.random.split(key, 4)
+    W = _per_neuron(_neuron_normal, kw, m, (d_out,))
+    a = _per_neuron(_neuron_sign, ka, m, ())
+    if mask is not None:
+        mask, _ = _mask_and_width(mask, m, jnp.float32)
+        W, a = W * mask[:, None], a * mask
+    return Critic(W, a)
+
+
+def init(
+    key: PRNGKeyArray, m: int, d_in: int, d_out: int, mask: Mask = None
+) -> tuple[Generator, Critic]:
     """Initialise generator and critic as in Theorems 1-2, neuron by neuron.
 
     ``u_j ~ N(0, I_{d_in})``, ``v_j ~ Unif{+-1}^{d_out}``, ``w_r ~ N(0, I_{d_out})``,
@@ -97,17 +168,5 @@ def init(key, m: int, d_in: int, d_out: int, mask=None) -> tuple[Generator, Crit
     Returns:
       ``(Generator(U (m, d_in), V (d_out, m)), Critic(W (m, d_out), a (m,)))``.
     """
-    for name, value in (("m", m), ("d_in", d_in), ("d_out", d_out)):
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    ku, kv, kw, ka = jax.random.split(key, 4)
-    j = jnp.arange(m)
-    U = jax.vmap(lambda i: _neuron_normal(ku, i, (d_in,)))(j)
-    V = jax.vmap(lambda i: _neuron_sign(kv, i, (d_out,)))(j).T
-    W = jax.vmap(lambda i: _neuron_normal(kw, i, (d_out,)))(j)
-    a = jax.vmap(lambda i: _neuron_sign(ka, i, ()))(j)
-    if mask is not None:
-        mask, _ = _mask_and_width(mask, m, jnp.float32)
-        U, W = U * mask[:, None], W * mask[:, None]
-        V, a = V * mask[None, :], a * mask
-    return Generator(U, V), Critic(W, a)
+    _check_sizes(m=m, d_in=d_in, d_out=d_out)
+    return init_generator(key, m, d_in, d_out, mask), init_critic(key, m, d_out, mask)

@@ -1,30 +1,22 @@
-"""Smoke tests of the paper's experiment scripts at their ``tiny`` preset: each runs, writes
-its PNG and JSON, and its numbers are finite. Plus the CLI overrides, the paper presets and
-the `make figures` driver and index page.
+"""Every registered experiment at its ``tiny`` preset: it runs, writes its PNG and JSON, its
+numbers are finite and every claim's verdict follows from the claim's own numbers. Plus the
+registry, the presets, and the `make figures` driver and index page.
 
-The experiments run in this one process, in an order that lets equal training configs share
-a compilation (``experiments.common.compiled_train``)."""
+Outputs are produced on demand by the ``produce`` fixture (an experiment's ``needs`` first),
+so every test writes what it reads, in any order."""
 
-import dataclasses
 import importlib
 import json
 import math
+import pathlib
 
 import pytest
 
-from experiments import common, figures
+from experiments import figures, registry
+from prd_jax import claims
 
-NAMES = (
-    "patterns_mnist",
-    "patterns_fashion_mnist",
-    "patterns_synthetic",
-    "embedding",
-    "feature_vis",
-    "theorem1",
-    "linear_rate",
-    "dissect_diffusion",
-    "joint_rd",
-)
+NAMES = [e.name for e in registry.EXPERIMENTS]
+NOT_EXPERIMENTS = {"__init__", "cli", "common", "figures", "registry", "sweep", "sweep_report"}
 
 
 def _numbers(obj):
@@ -40,110 +32,106 @@ def _numbers(obj):
             yield from _numbers(v)
 
 
-@pytest.fixture(scope="module")
-def out_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("figures")
+@pytest.fixture(scope="session")
+def produce(tmp_path_factory):
+    """``produce(name) -> (folder, saved JSON)``: runs the experiment (and what it needs) once."""
+    out = tmp_path_factory.mktemp("tiny_figures")
+    done = {}
+
+    def run(name):
+        if name not in done:
+            for need in registry.BY_NAME[name].needs:
+                run(need)
+            module = importlib.import_module(f"experiments.{name}")
+            done[name] = module.main(["--preset", "tiny", "--out", str(out)])
+        return out, done[name]
+
+    return run
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_experiment_smoke(name, out_dir):
-    module = importlib.import_module(f"experiments.{name}")
-    saved = module.main(["--preset", "tiny", "--out", str(out_dir)])
-    png, js = out_dir / f"{name}.png", out_dir / f"{name}.json"
-    assert png.stat().st_size > 10_000
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_experiment_smoke(name, produce):
+    out, saved = produce(name)
+    png, js = out / f"{name}.png", out / f"{name}.json"
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     res = json.loads(js.read_text())  # strict JSON: no NaN or inf tokens
     assert res == saved
     assert res["experiment"] == name and res["preset"] == "tiny"
     assert res["command"].startswith(f"python -m experiments.{name} --preset tiny")
     values = list(_numbers(res["summary"]))
     assert values and all(math.isfinite(v) for v in values)
-    assert res["claims"], "every experiment checks at least one claim of the paper"
+    assert res["claims"], "every experiment states at least one claim"
     for c in res["claims"]:
-        assert set(c) == {"claim", "measured", "agrees", "note"}
-        assert c["agrees"] in (True, False, None)
+        assert c["kind"] in claims.KINDS and c["claim"]
+        assert claims.judge(c) == c["verdict"], c  # the verdict follows from the numbers
 
 
-def test_pattern_comparison_smoke(out_dir):
-    """Gray-Scott-like stripes and spots next to the tiny runs' drift images."""
+def test_pattern_comparison_measures_known_stripes(tmp_path):
+    """Gray-Scott-like stripes next to a drift image with a known structure."""
     import numpy as np
 
     from experiments import pattern_comparison
 
-    y, x = np.mgrid[0:64, 0:64] / 64.0
+    _, x = np.mgrid[0:64, 0:64] / 64.0
     stripes = 0.2 + 0.2 * np.sin(2 * np.pi * 8 * x)
-    spots = 0.2 * np.cos(2 * np.pi * 8 * x) * np.cos(2 * np.pi * 8 * y)
-    np.savez(
-        out_dir / "gray_scott.npz",
-        v_final=np.stack([stripes, spots]),
-        k=np.array([0.055, 0.060]),
-        side=2.5,
-    )
-    pattern_comparison.main(["--out", str(out_dir)])
-    res = json.loads((out_dir / "pattern_comparison.json").read_text())
-    gs_row = res["metrics"]["Gray-Scott v, k=0.055"]
-    assert abs(gs_row["waves_across"] - 8.0) < 0.5  # 8 stripes across the field
-    assert any(name.endswith("adversarial: du_j") for name in res["metrics"])
-    assert (out_dir / "pattern_comparison.png").stat().st_size > 10_000
+    np.savez(tmp_path / "gray_scott.npz", v_final=stripes[None], k=np.array([0.055]), side=2.5)
+    drift = np.sin(2 * np.pi * 2 * np.mgrid[0:8, 0:8][1] / 8.0).ravel()
+    mats = np.tile(drift, (4, 1))
+    np.savez(tmp_path / "patterns_mnist.npz", dUmat_supervised=mats, dUmat_adversarial=mats)
+    saved = pattern_comparison.main(["--preset", "tiny", "--out", str(tmp_path)])
+    text = json.dumps(saved)
+    assert "k=0.055" in text and "adversarial" in text
 
 
-def test_pattern_comparison_without_inputs_says_what_to_run(tmp_path):
+def test_pattern_comparison_without_inputs_says_what_to_run(tmp_path, capsys):
     from experiments import pattern_comparison
 
-    with pytest.raises(SystemExit, match="make figures"):
-        pattern_comparison.main(["--out", str(tmp_path)])
+    with pytest.raises(SystemExit) as err:
+        pattern_comparison.main(["--preset", "tiny", "--out", str(tmp_path)])
+    assert err.value.code != 0
+    assert "gray_scott" in capsys.readouterr().err + str(err.value.code)
 
 
-def test_figures_index(out_dir):
-    """The index page lists every experiment with its figure, claims and command."""
+def test_figures_index(produce):
+    """The index page lists every experiment with its figure, claims, verdicts and command."""
+    for name in NAMES:
+        out, _ = produce(name)
     runs = [
         {"name": n, "status": "ok", "wall_s": 1.0, "log": "", "command": f"python -m x {n}"}
         for n in NAMES
     ]
     runs.append(
-        {
-            "name": "missing",
-            "status": "failed (exit 1)",
-            "wall_s": 0.0,
-            "log": "boom",
-            "command": "python -m experiments.missing",
-        }
-    )
-    text = figures.write_index(out_dir, runs, 12.0).read_text()
+        {"name": "missing", "status": "failed (exit 1)", "wall_s": 0.0, "log": "boom",
+         "command": "python -m experiments.missing"}
+    )  # fmt: skip
+    text = figures.write_index(out, runs, 12.0).read_text()
     for n in NAMES:
-        assert f"![{n}]({n}.png)" in text and f"## {n}" in text
-    assert "| paper's claim | measured | agrees? | note |" in text
+        assert f"## {n}" in text and f"![{n}" in text
+    assert "| claim | kind | measured | verdict | note |" in text
     assert "boom" in text
 
 
 def test_figures_driver_runs_a_subprocess(tmp_path):
     code = figures.main(["--only", "joint_rd", "--preset", "tiny", "--out", str(tmp_path)])
     assert code == 0
-    assert (tmp_path / "joint_rd.png").exists() and (tmp_path / "README.md").exists()
-    assert "joint_rd" in (tmp_path / "README.md").read_text()
+    assert (tmp_path / "joint_rd.png").exists() and "joint_rd" in (
+        tmp_path / "README.md"
+    ).read_text()
+    with pytest.raises(SystemExit):
+        figures.main(["--only", "no_such_experiment", "--out", str(tmp_path)])
 
 
-def test_overrides_and_presets():
-    from experiments import linear_rate, patterns_mnist, theorem1
-
-    cfg = common.apply_overrides(
-        theorem1.PRESETS["quick"], ["widths=8,16", "steps=5", "adversarial=false", "delta=0.2"]
-    )
-    assert cfg.widths == (8, 16) and cfg.steps == 5 and cfg.adversarial is False
-    assert cfg.delta == 0.2
-    with pytest.raises(ValueError, match="unknown config field"):
-        common.apply_overrides(cfg, ["nope=1"])
-    with pytest.raises(ValueError, match="field=value"):
-        common.apply_overrides(cfg, ["steps"])
-    with pytest.raises(ValueError, match="true or false"):
-        common.apply_overrides(cfg, ["adversarial=maybe"])
-    assert patterns_mnist.PRESETS["paper"].steps == 23000
-    assert linear_rate.PRESETS["paper"].steps_mnist == 23000
+def test_registry_lists_every_experiment_with_three_presets(capsys):
+    here = pathlib.Path(__file__).resolve().parents[1] / "experiments"
+    modules = {p.stem for p in here.glob("*.py")} - NOT_EXPERIMENTS - {"train_demo"}
+    assert modules == set(NAMES), "a new experiment is one file plus one registry line"
     for name in NAMES:
-        presets = importlib.import_module(f"experiments.{name}").PRESETS
-        assert set(presets) == {"quick", "paper", "tiny"}
-        for preset in presets.values():
-            assert dataclasses.is_dataclass(preset)
+        module = importlib.import_module(f"experiments.{name}")
+        assert set(module.PRESETS) >= {"quick", "paper", "tiny"}, name
+        with pytest.raises(SystemExit) as err:
+            module.main(["--preset", "tiny", "--print-config"])
+        assert err.value.code == 0
+        assert json.loads(capsys.readouterr().out), name
 
 
 def test_json_ready_replaces_non_finite():

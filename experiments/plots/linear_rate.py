@@ -10,6 +10,7 @@ from experiments.plots.style import MODE_STYLE, fmt, footer, save
 def plot(results, arrays, path):
     """L_sup vs iteration per width, supervised vs adversarial, with Remark 3 and Eq. 17."""
     panels = results["series"]["panels"]
+    delta = results["config"]["delta"]
     fig, axes = plt.subplots(
         1, len(panels), figsize=(6.6 * len(panels), 5), squeeze=False, layout="constrained"
     )
@@ -24,12 +25,14 @@ def plot(results, arrays, path):
                 y = np.asarray(panel["loss_sup"][mode][i], np.float64)
                 ymax = max(ymax, np.nanmax(y))
                 ax.plot(steps, y, color=color, ls=MODE_STYLE[mode]["ls"], lw=1.4)
-        bound = np.asarray(panel["remark3_bound"], np.float64)
+        stats = results["summary"][panel["name"]]
+        # Remark 3 on the loss: ½ ‖z(t) − y‖² ≤ ½ r0² exp(−λ0 t), t = η × iteration.
+        bound = 0.5 * stats["r0"] ** 2 * np.exp(-stats["lambda0_per_output"] * stats["lr"] * steps)
         ax.plot(steps, bound, "k:", lw=1.6)
         ax.set_yscale("log")
         ymin = max(np.nanmin([np.nanmin(v) for v in panel["loss_sup"]["supervised"]]), 1e-12)
         ax.set_ylim(ymin / 3, ymax * 30)
-        floor = panel["eq17_floor_loss"]
+        floor = 0.5 * stats["kappa_mu"] ** 2  # Eq. 17's floor on the loss
         if floor is not None and floor < ymax * 30:
             ax.axhline(floor, color="tab:red", ls=":", lw=1.2)
         note = (
@@ -39,8 +42,8 @@ def plot(results, arrays, path):
                 if floor is None or floor >= ymax * 30
                 else ""
             )
-            + f"\nκ = {fmt(panel['kappa'])}, μ = {fmt(panel['mu'])} (L = measured ‖W‖, "
-            f"δ = {panel['delta']}), λ0 = {fmt(panel['lambda0'])}"
+            + f"\nκ = {fmt(stats['kappa'])}, μ = {fmt(stats['mu'])} (L = measured ‖W‖, "
+            f"δ = {delta}), λ0 = {fmt(stats['lambda0'])}"
         )
         ax.text(0.02, 0.02, note, transform=ax.transAxes, fontsize=7.5, va="bottom")
         ax.set_xlabel("iteration")

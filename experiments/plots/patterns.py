@@ -5,24 +5,53 @@ import numpy as np
 
 from experiments.plots.style import fmt, footer, imshow, pc1x, robust_lim, save, stat_line
 
+COLS = ("init", "supervised", "adversarial")
+
+
+def panel_stats(arrays, shape) -> dict:
+    """Statistics printed under each panel, from the arrays drawn there: the u_j images, the
+    drift image Δu_0, and the U and V heat maps (neurons in index order, not the figure's)."""
+    from prd_jax.features import image_stats
+    from prd_jax.metrics import ks_from_normal
+
+    index_order = np.argsort(arrays["order"])  # heat-map rows back to neurons 0, 1, ...
+    out = {}
+    for col in COLS:
+        U, Vmat, V0 = arrays[f"U_{col}"], arrays[f"Vmat_{col}"], arrays["Vmat_init"]
+        Umat = arrays[f"Umat_{col}"][index_order]
+        out[col] = {
+            "u": [image_stats(u.reshape(shape)) for u in U],
+            "du": {} if col == "init" else image_stats((U[0] - arrays["U_init"][0]).reshape(shape)),
+            "U": {
+                "ks": float(ks_from_normal(Umat)),
+                "top_pc_excess": pc1x(Umat),
+                "morans_i": image_stats(Umat)["morans_i"],
+            },
+            "V": {
+                "top_pc_excess": pc1x(Vmat.T),
+                "rel_change": float(np.linalg.norm(Vmat - V0) / np.linalg.norm(V0)),
+            },
+        }
+    return out
+
 
 def plot(results, arrays, path):
     """Weight images: u_j, drift Δu_j, whole U and V at init / supervised / adversarial."""
     s = results["summary"]
     shape = tuple(s["image_shape"])
-    cols = ("init", "supervised", "adversarial")
+    cols = COLS
     n_show = int(arrays["U_init"].shape[0]) if "U_init" in arrays else 0
     n_show = min(n_show, s.get("n_show", 3))
     rows = n_show + 4
     fig, axes = plt.subplots(rows, 3, figsize=(9.6, 2.5 * rows + 0.6), layout="constrained")
-    panel_stats = results["panel_stats"]
+    stats = panel_stats(arrays, shape)
     for j in range(n_show):
         imgs = [arrays[f"U_{c}"][j].reshape(shape) for c in cols]
         lim = max(np.abs(im).max() for im in imgs)
         for c, (col, img) in enumerate(zip(cols, imgs, strict=True)):
             ax = axes[j, c]
             imshow(ax, img, -lim, lim)
-            ax.set_xlabel(stat_line(panel_stats[col]["u"][j]), fontsize=7)
+            ax.set_xlabel(stat_line(stats[col]["u"][j]), fontsize=7)
             if j == 0:
                 ax.set_title(col, fontsize=11)
         axes[j, 0].set_ylabel(f"u_{j} as image", fontsize=9)
@@ -36,7 +65,7 @@ def plot(results, arrays, path):
     for c, (col, d) in enumerate(zip(cols[1:], drifts, strict=True), start=1):
         im = imshow(axes[r, c], d.reshape(shape), -lim, lim)
         axes[r, c].set_xlabel(
-            stat_line(panel_stats[col]["du"]) + f" ‖Δu_0‖={fmt(float(np.linalg.norm(d)), 2)}",
+            stat_line(stats[col]["du"]) + f" ‖Δu_0‖={fmt(float(np.linalg.norm(d)), 2)}",
             fontsize=7,
         )
     fig.colorbar(im, ax=axes[r, :], fraction=0.02, pad=0.01, label="shared scale")
@@ -45,7 +74,7 @@ def plot(results, arrays, path):
         U = arrays[f"Umat_{col}"]
         lim = robust_lim(U)
         imshow(axes[r + 1, c], U, -lim, lim, aspect="auto")
-        ms = panel_stats[col]["U"]
+        ms = stats[col]["U"]
         axes[r + 1, c].set_xlabel(
             f"KS={fmt(ms['ks'], 2)} PC1×={fmt(ms['top_pc_excess'], 2)} I={fmt(ms['morans_i'], 2)}",
             fontsize=7,
@@ -53,7 +82,7 @@ def plot(results, arrays, path):
         V = arrays[f"Vmat_{col}"]
         lim = np.abs(V).max()
         imshow(axes[r + 3, c], V, -lim, lim, aspect="auto")
-        vs = panel_stats[col]["V"]
+        vs = stats[col]["V"]
         axes[r + 3, c].set_xlabel(
             f"PC1×={fmt(vs['top_pc_excess'], 2)} ‖V−V0‖/‖V0‖={fmt(vs['rel_change'], 2)}",
             fontsize=7,

@@ -13,7 +13,7 @@ def plot(results, arrays, path):
     fig, axes = plt.subplots(1, 3, figsize=(17, 5), layout="constrained")
     panels = [
         ("drift_max", "max_j ‖u_j(T) − u_j(0)‖₂", "bound_per_neuron", "theorem1_oform"),
-        ("drift_fro", "‖U(T) − U(0)‖_F", "bound_frobenius", "theorem1_oform_frobenius"),
+        ("drift_fro", "‖U(T) − U(0)‖_F", "bound_per_neuron", "theorem1_oform"),
         ("drift_rel", "‖U(T) − U(0)‖_F / ‖U(0)‖_F", None, None),
     ]
     fits = results["summary"]["fits"]
@@ -47,10 +47,12 @@ def plot(results, arrays, path):
                         f"{fmt(fits[mode]['drift_mean']['exponent'])}"
                     ),
                 )
+        # Frobenius panel: the per-neuron bounds times sqrt(m).
+        scale = np.sqrt(widths) if key == "drift_fro" else 1.0
         if bound:
             ax.plot(
                 widths,
-                s[bound],
+                np.asarray(s[bound], np.float64) * scale,
                 "k:",
                 lw=1.5,
                 label="Thm 1 explicit: 2√n r0/(√m λ0)" + (" × √m" if key == "drift_fro" else ""),
@@ -58,7 +60,7 @@ def plot(results, arrays, path):
         if oform:
             ax.plot(
                 widths,
-                s[oform],
+                np.asarray(s[oform], np.float64) * scale,
                 color="0.5",
                 ls="-.",
                 lw=1.2,
