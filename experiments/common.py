@@ -46,6 +46,17 @@ def check(cfg, positive=(), nonnegative=(), unit=()) -> None:
                 raise ValueError(f"{type(cfg).__name__}.{name} must be {allowed}, got {value!r}")
 
 
+def short(value, limit: int = 6) -> str:
+    """A claim's measured value for the terminal: long lists as their range and length."""
+    if isinstance(value, list) and len(value) > limit:
+        flat = [v for v in np.ravel(np.asarray(value, dtype=object)) if isinstance(v, int | float)]
+        if flat:
+            return f"{len(value)} values in [{min(flat):.4g}, {max(flat):.4g}]"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
 def write_json(path: Path, obj) -> None:
     """Write ``obj`` as strict JSON atomically (temporary file, then rename)."""
     write_json_atomic(path, json_ready(obj))
@@ -99,7 +110,7 @@ def make_main(name: str, doc: str, presets: dict, run, plot):
         plot(saved, loaded, args.out / f"{name}.png")
         print(f"{name}: wrote {json_path}, {args.out / f'{name}.png'} in {wall:.1f}s")
         for c in saved.get("claims", []):
-            print(f"  [{VERDICT_MARKS[c['verdict']]}] {c['claim']}: {c['measured']}")
+            print(f"  [{VERDICT_MARKS[c['verdict']]}] {c['claim']}: {short(c['measured'])}")
         sys.stdout.flush()
         return saved
 

@@ -1,7 +1,7 @@
 """Theorem 2 / "Dissecting diffusion": the reaction and diffusion norms of U and V vs iteration,
 and whether the drift grows linearly in t under the adversary, as Theorem 2's bound allows.
 
-    python -m experiments.dissect_diffusion --preset quick   # ~45 s on 2 CPU cores
+    python -m experiments.dissect_diffusion --preset quick   # ~35 s on 2 CPU cores
     python -m experiments.dissect_diffusion --preset paper   # accelerator, 23000 iterations
     python -m experiments.dissect_diffusion --preset tiny    # seconds (smoke test)
 

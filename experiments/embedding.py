@@ -1,7 +1,7 @@
 """Neuron embedding, the paper's Fig. 1: 2-D embeddings of the rows u_j and the columns v_j of
 one initialisation after supervised and after adversarial training.
 
-    python -m experiments.embedding --preset quick   # ~40 s on 2 CPU cores (PCA only)
+    python -m experiments.embedding --preset quick   # ~20 s on 2 CPU cores (PCA only)
     python -m experiments.embedding --preset paper   # accelerator: m = 2048, 23000 iterations
     python -m experiments.embedding --preset tiny    # seconds (smoke test)
 
@@ -23,12 +23,14 @@ from experiments.plots import embedding as figure
 from prd_jax import claims, features
 from prd_jax.grid import run_grid
 
+DATASETS = ("mnist", "fashion_mnist", "digits", "synthetic")  # common.load_data's names
 MODES = {"supervised": 0.0, "adversarial": 1.0}  # lambda_adv of each mode
+TRAIN = dict(train_v=True, critic="wgan_gp", logs_per_decade=3)  # U and V, WGAN-GP critic (Adam)
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    dataset: str = "mnist"  # "mnist", "fashion_mnist" or "digits"
+    dataset: str = "mnist"  # "mnist", "fashion_mnist", "digits" or "synthetic" (sphere, teacher)
     n: int = 100  # class-balanced subset, one-hot targets
     factor: int = 4  # 7x7 images on CPU: ||u_j(0)|| ~ 7, so the drift shows within 6000 steps
     width: int = 512  # m: one point per neuron (the paper shows ~1000)
@@ -41,10 +43,8 @@ class Config:
     def __post_init__(self):
         common.check(self, positive=("n", "factor", "width", "steps", "lr_safety", "critic_lr"))
         common.check(self, nonnegative=("seed",))
-        if self.dataset not in ("mnist", "fashion_mnist", "digits"):
-            raise ValueError(
-                f"Config.dataset must be mnist, fashion_mnist or digits: {self.dataset!r}"
-            )
+        if self.dataset not in DATASETS:
+            raise ValueError(f"Config.dataset must be one of {DATASETS}, got {self.dataset!r}")
         if self.width < 3:  # PC1/PC2 needs two non-degenerate components
             raise ValueError(f"Config.width must be >= 3, got {self.width}")
 
@@ -59,14 +59,9 @@ PRESETS = {
 def run(cfg: Config):
     X, Y, info = common.load_data(cfg.dataset, cfg.n, "onehot", cfg.factor, cfg.seed)
     lr = prd_jax.suggest_lr(X, Y.shape[1], train_v=True, safety=cfg.lr_safety)
+    shape = tuple(info["image_shape"])
     tcfg = prd_jax.TrainConfig(
-        width=cfg.width,
-        steps=cfg.steps,
-        train_v=True,
-        critic="wgan_gp",
-        critic_lr=cfg.critic_lr,
-        logs_per_decade=3,
-        image_shape=tuple(info["image_shape"]),
+        width=cfg.width, steps=cfg.steps, critic_lr=cfg.critic_lr, image_shape=shape, **TRAIN
     )
     grid = run_grid(
         tcfg, X, Y, seeds=[cfg.seed], widths=[cfg.width], lr=lr, lambda_adv=(0.0, 1.0), weights=True

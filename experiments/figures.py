@@ -6,7 +6,7 @@
 
 Runs each experiment as its own subprocess (`python -m experiments.<name> --preset quick
 --out DIR`), so a failure or a hang in one does not stop the others: a run that exceeds
-``--timeout`` is killed and retried once. `experiments.gray_scott` is run too when it exists.
+``--timeout`` is killed and retried once.
 Then writes DIR/README.md: each figure with its key numbers, the paper's claims as measured,
 and the command that made it.
 """
@@ -92,24 +92,6 @@ def _claims_table(claims) -> list[str]:
     return lines
 
 
-def _gray_scott_numbers(res: dict) -> list[str]:
-    lines = []
-    if "dominant_wavelength" in res:
-        lines.append(f"- dominant wavelength of v: {_fmt(res['dominant_wavelength'])}")
-    counts = res.get("map", {}).get("counts")
-    if counts:
-        lines.append(f"- (F, k) map pattern classes: {_fmt(counts)}")
-    for k, rep in (res.get("stability") or {}).items():
-        if isinstance(rep, dict):
-            keys = [key for key in ("uniform_states", "turing_unstable", "note") if key in rep]
-            if keys:
-                lines.append(
-                    f"- stability at k = {k}: "
-                    + "; ".join(f"{key}: {_fmt(rep[key])}" for key in keys)
-                )
-    return lines
-
-
 def write_index(out: Path, runs: list[dict], total_s: float) -> Path:
     """DIR/README.md: every figure, its numbers and claims, and the command that made it."""
     lines = [
@@ -136,7 +118,7 @@ def write_index(out: Path, runs: list[dict], total_s: float) -> Path:
             f"**{titles.get(name, name)}** — `{r['command']}` ({r['status']}, {r['wall_s']:.0f} s)",
             "",
         ]
-        pngs = sorted(out.glob(f"{name}*.png")) if name == "gray_scott" else [out / f"{name}.png"]
+        pngs = [out / f"{name}.png", *sorted(out.glob(f"{name}_*.png"))]  # the main figure first
         for png in pngs:
             if png.exists():
                 lines.append(f"![{png.stem}]({png.name})")
@@ -146,9 +128,6 @@ def write_index(out: Path, runs: list[dict], total_s: float) -> Path:
             lines += ["No results: see the log below.", "", "```", r["log"][-1500:], "```"]
             continue
         res = json.loads(path.read_text())
-        if name == "gray_scott":
-            lines += _gray_scott_numbers(res)
-            continue
         summary = res.get("summary", {})
         scalars = {k: v for k, v in summary.items() if isinstance(v, int | float | str)}
         if scalars:

@@ -90,7 +90,7 @@ def _panel(name, title, X, Y, steps, cfg):
     sup, adv = grid.sel(lambda_adv=0.0).metrics, grid.sel(lambda_adv=1.0).metrics  # (widths, L)
     t = lr * grid.log_steps
     lam_eff = spec["lambda0"] / d_out  # per-output kernel H_inf / d_out (V frozen at +-1)
-    r0 = float(np.median(grid.metrics["residual"][..., 0]))
+    r0 = float(np.median(grid.metrics["residual"][..., 0].astype(np.float64)))
     L = float(np.max(adv["critic_norm"]))
     mu = float(prd_jax.theory.mu(L, X.shape[0], max(widths), cfg.delta))
     floor = spec["kappa"] * mu

@@ -2,7 +2,7 @@
 figure): one initialisation is trained supervised and adversarially, and its neurons u_j are
 drawn as weight images.
 
-    python -m experiments.patterns_fashion_mnist --preset quick   # ~30 s on 2 CPU cores
+    python -m experiments.patterns_fashion_mnist --preset quick   # ~20 s on 2 CPU cores
     python -m experiments.patterns_fashion_mnist --preset paper   # accelerator, 23000 it.
     python -m experiments.patterns_fashion_mnist --preset tiny    # seconds (smoke test)
 

@@ -1,7 +1,7 @@
 """Turing-like patterns by the PRD model on synthetic data: one initialisation is trained
 supervised and adversarially, and its neurons u_j are drawn as weight images.
 
-    python -m experiments.patterns_synthetic --preset quick   # ~30 s on 2 CPU cores
+    python -m experiments.patterns_synthetic --preset quick   # ~20 s on 2 CPU cores
     python -m experiments.patterns_synthetic --preset paper   # accelerator, 23000 it.
     python -m experiments.patterns_synthetic --preset tiny    # seconds (smoke test)
 

@@ -1,7 +1,8 @@
 """Breakdown of the kernel regime: per-run breakdown steps, the threshold width m*(T) with a
 bootstrap interval over seeds, and power-law exponents. Small functions of NumPy arrays.
 
-A run *breaks down* at the first log step where its criterion holds (DESIGN section 2):
+A run *breaks down* at the first log step where its criterion holds (docs/mathematics.md,
+section 4):
 ``kernel`` (default) ``||H(t) - H(0)||_2 > lambda0 / 4`` (Remark 1), ``drift``
 ``max_j ||u_j(t) - u_j(0)|| > R = c delta lambda0 / n^2``, or ``relative``
 ``||U(t) - U(0)||_F / ||U(0)||_F > rel_threshold``. The empirical threshold ``m*(T)`` is the width

@@ -1,4 +1,4 @@
-"""Claim records and the verdict rule of each kind of statement (DESIGN section 6).
+"""Claim records and the verdict rule of each kind of statement (docs/mathematics.md, section 5).
 
 A claim is a plain-JSON dict: what the paper (or we) state, what was measured, and a verdict
 computed by the rule of the claim's kind from the numbers in the record itself, so that

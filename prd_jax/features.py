@@ -109,7 +109,7 @@ def _kkt_l2_box(u, lo, hi, eps):
     corner = jnp.where(u > 0, hi, jnp.where(u < 0, lo, 0.0))
     tau_k = jnp.where(au > 0, b / jnp.where(au > 0, au, 1.0), jnp.inf)
     order = jnp.argsort(tau_k)
-    tau_s, b_s, u_s = tau_k[order], b[order] * (au[order] > 0), au[order]
+    tau_s, b_s, u_s = tau_k[order], b[order] * (au[order] > 0).astype(b.dtype), au[order]
     clipped_sq = jnp.cumsum(b_s**2) - b_s**2  # sum of b^2 over coordinates clipped before k
     free_sq = jnp.cumsum((u_s**2)[::-1])[::-1]  # sum of u^2 over coordinates k, k+1, ...
     at_break = clipped_sq + jnp.where(jnp.isfinite(tau_s), tau_s, 0.0) ** 2 * free_sq
@@ -245,80 +245,6 @@ def mean_abs_cosine(U, direction) -> float:
     return float(np.mean(abs_cosines(U, direction)))
 
 
-# --------------------------------------------------------------------- exponent fits
-
-
-class PowerFit(NamedTuple):
-    """Least-squares fit ``log y = exponent · log x + log prefactor``."""
-
-    exponent: float
-    prefactor: float
-    stderr: float  # standard error of the exponent (nan with fewer than 3 points)
-    ci_low: float  # bootstrap 95% interval of the exponent (nan if not computed)
-    ci_high: float
-    r2: float  # coefficient of determination in log-log space
-    n_points: int
-
-
-def fit_power_law(x, y, bootstrap=1000, seed=0) -> PowerFit:
-    """Fit ``y ≈ C x^p`` by least squares in log-log space, with an error bar on p.
-
-    Non-positive or non-finite pairs are dropped. ``y`` may have several values per x (pass
-    repeated x); the bootstrap resamples points with replacement.
-
-    Args:
-      x, y: ``(N,)`` positive values.
-      bootstrap: number of bootstrap resamples (0: no interval).
-      seed: bootstrap seed.
-
-    Returns:
-      ``PowerFit``.
-    """
-    x = np.asarray(x, np.float64).ravel()
-    y = np.asarray(y, np.float64).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"fit_power_law: x {x.shape} and y {y.shape} differ")
-    keep = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
-    lx, ly = np.log(x[keep]), np.log(y[keep])
-    n = lx.size
-    if n < 2 or np.ptp(lx) == 0:
-        nan = float("nan")
-        return PowerFit(nan, nan, nan, nan, nan, nan, int(n))
-    A = np.stack([lx, np.ones_like(lx)], axis=1)
-    (p, c), *_ = np.linalg.lstsq(A, ly, rcond=None)
-    resid = ly - A @ np.array([p, c])
-    ss_tot = np.sum((ly - ly.mean()) ** 2)
-    r2 = 1.0 - np.sum(resid**2) / ss_tot if ss_tot > 0 else 1.0
-    stderr = (
-        float(np.sqrt(np.sum(resid**2) / (n - 2) / np.sum((lx - lx.mean()) ** 2)))
-        if n > 2
-        else float("nan")
-    )
-    lo = hi = float("nan")
-    if bootstrap and n > 2:
-        rng = np.random.default_rng(seed)
-        slopes = []
-        for _ in range(bootstrap):
-            i = rng.integers(0, n, n)
-            if np.ptp(lx[i]) > 0:
-                slopes.append(np.polyfit(lx[i], ly[i], 1)[0])
-        lo, hi = (float(q) for q in np.percentile(slopes, [2.5, 97.5]))
-    return PowerFit(float(p), float(np.exp(c)), stderr, lo, hi, float(r2), int(n))
-
-
-def growth_exponent(t, y, window=(0.1, 1.0)) -> PowerFit:
-    """Local exponent of ``y(t) ∝ t^p`` over the late part of a run.
-
-    Fits ``fit_power_law`` to the points with ``window[0] · t_max < t <= window[1] · t_max``.
-    p ≈ 1: linear growth in t (Theorem 2's adversarial term); p ≈ 0: saturation (Theorem 1).
-    """
-    t = np.asarray(t, np.float64)
-    y = np.asarray(y, np.float64)
-    tmax = np.max(t)
-    sel = (t > window[0] * tmax) & (t <= window[1] * tmax)
-    return fit_power_law(t[sel], y[sel], bootstrap=200)
-
-
 # ------------------------------------------------------------- weight-field statistics
 
 # The KS distance of a weight field from N(0, 1) is ``prd_jax.metrics.ks_from_normal``.
@@ -339,7 +265,8 @@ def _batched_image_metrics():
 
 def image_stats_batch(fields) -> list[dict]:
     """Pattern statistics of each image of ``fields (B, H, W)`` (non-periodic: images have
-    edges), as ``prd_jax.turing.patterns.pattern_stats`` gives them: plain floats plus ``"class"``."""
+    edges), as ``prd_jax.turing.patterns.pattern_stats`` gives them: plain floats plus
+    ``"class"``."""
     from prd_jax.turing.patterns import _to_python, classify_pattern
 
     fields = np.asarray(fields, np.float32)

@@ -44,9 +44,7 @@ class PRDGenerator(nn.Module):
     @nn.compact
     def __call__(self, X, mask=None):
         d_in = X.shape[-1]
-        U, V = _params(
-            self, lambda k: init_generator(k, self.width, d_in, self.d_out), ("U", "V")
-        )
+        U, V = _params(self, lambda k: init_generator(k, self.width, d_in, self.d_out), ("U", "V"))
         return generator(U, V, X, mask)
 
 

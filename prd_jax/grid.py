@@ -308,7 +308,15 @@ def run_grid(
     for i, bucket in enumerate(buckets):
         start = time.perf_counter()
         bucket_coords = dict(coords, width=np.asarray(bucket))
-        key = _fingerprint(dataclasses.replace(cfg, width=max(bucket)), critic, X, Y, bucket_coords, constants, bucket)
+        key = _fingerprint(
+            dataclasses.replace(cfg, width=max(bucket)),
+            critic,
+            X,
+            Y,
+            bucket_coords,
+            constants,
+            bucket,
+        )
         part = cache.get(key) if cache is not None else None
         was_cached = part is not None
         if part is None:

@@ -1,4 +1,4 @@
-"""Measurements of symmetry, homogeneity and the kernel regime (DESIGN section 2).
+"""Measurements of symmetry, homogeneity and the kernel regime (docs/mathematics.md, section 4).
 
 ``reference`` freezes what a run is compared against (its initial weights, kernel and ReLU
 activation pattern); ``measure`` returns a flat dict of scalars at one point of training. Both
@@ -140,7 +140,7 @@ def measure(
     mask=None,
     image_shape: tuple[int, ...] | None = None,
 ) -> dict[str, jax.Array]:
-    """Every metric of DESIGN section 2 at one point of training.
+    """Every metric of docs/mathematics.md (section 4) at one point of training.
 
     Args:
       gen, crit: current generator and critic parameters (possibly padded).
@@ -175,8 +175,8 @@ def measure(
         "drift_max": jnp.max(neuron_drift),
         "drift_mean": jnp.sum(neuron_drift) / m,
         "drift_fro": drift_fro,
-        "drift_rel": drift_fro / jnp.linalg.norm(ref.U0),
-        "drift_v_fro": jnp.linalg.norm(V - ref.V0),
+        "drift_rel": drift_fro / jnp.linalg.norm(ref.U0 * mask[:, None]),
+        "drift_v_fro": jnp.linalg.norm((V - ref.V0) * mask[None, :]),
         "kernel_dev": jnp.max(jnp.abs(eig[0])),
         "lambda_min": eig[1, 0],
         "flip_frac": jnp.sum(flips) / (m * X.shape[0]),
@@ -184,8 +184,8 @@ def measure(
         "diffusion_u": jnp.linalg.norm(diffusion.U),
         "reaction_v": jnp.linalg.norm(reaction.V),
         "diffusion_v": jnp.linalg.norm(diffusion.V),
-        "critic_norm": jnp.linalg.norm(crit.W),
-        "critic_drift": jnp.linalg.norm(crit.W - ref.W0),
+        "critic_norm": jnp.linalg.norm(crit.W * mask[:, None]),
+        "critic_drift": jnp.linalg.norm((crit.W - ref.W0) * mask[:, None]),
         "homog_ks": ks_from_normal(U, mask),
         "spatial_ac": _lag1_autocorrelation(U, mask, image_shape),
     }

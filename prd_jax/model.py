@@ -168,5 +168,4 @@ def init(
     Returns:
       ``(Generator(U (m, d_in), V (d_out, m)), Critic(W (m, d_out), a (m,)))``.
     """
-    _check_sizes(m=m, d_in=d_in, d_out=d_out)
     return init_generator(key, m, d_in, d_out, mask), init_critic(key, m, d_out, mask)

@@ -1,7 +1,7 @@
 """Every bound of the PRD paper (Rout, AAAI 2021) as a pure, elementwise function.
 
 Equation numbers "(k)" are those of the AAAI paper/slides; "[W (k)]" those of the NeurIPS
-2020 ML4PS workshop version (see ``shared/paper-notes.md`` §2).
+2020 ML4PS workshop version (see ``docs/mathematics.md``).
 
 Two kinds of bound live here, and the names say which:
 
@@ -254,7 +254,7 @@ def discrete_rate_bound(k, eta, r0, lambda0, lambda_max):
 
 
 def max_stable_lr(lambda_max):
-    """Largest stable GD step: ``η < 2/λ_max(H)`` (DESIGN §4).
+    """Largest stable GD step: ``η < 2/λ_max(H)`` (docs/mathematics.md, section 3).
 
     Gradient descent (Eq. 4 discretised) on the prediction dynamics of Remark 2,
     ``z_{k+1} − y = (I − η H)(z_k − y)``, contracts iff every |1 − η λ_i(H)| < 1.

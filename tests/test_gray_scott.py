@@ -371,19 +371,33 @@ def test_experiment_smoke(tmp_path, capsys):
     import json
 
     from experiments import gray_scott as exp
+    from prd_jax import claims
 
-    assert exp.cli(["--preset", "tiny", "--out", str(tmp_path)]) == 0
+    saved = exp.main(["--preset", "tiny", "--out", str(tmp_path)])
     for name in ("gray_scott.png", "gray_scott_map.png", "gray_scott_stability.png"):
         assert (tmp_path / name).stat().st_size > 10_000
     result = json.loads((tmp_path / "gray_scott.json").read_text())
+    assert result == saved and result["command"].startswith("python -m experiments.gray_scott")
     assert set(result["dominant_wavelength"]) == {"0.055", "0.060"}
+    assert result["summary"]["nontrivial_uniform_states"] == {"0.055": 0, "0.060": 0}
+    verdicts = [(c["kind"], c["verdict"]) for c in result["claims"]]
+    assert verdicts[:2] == [("prediction", "holds"), ("upper_bound", "holds")]
+    assert all(claims.judge(c) == c["verdict"] for c in result["claims"])
     rep = result["stability"]["0.055"]
     assert rep["nontrivial_state_exists"] is False and rep["turing_unstable"] == [False]
     assert "finite-amplitude perturbation" in rep["note"]
     assert len(result["map"]["labels"]) == 2 and len(result["map"]["labels"][0]) == 2
+    with np.load(tmp_path / "gray_scott.npz") as z:  # read by experiments.pattern_comparison
+        assert z["v_final"].shape == (2, 256, 256) and z["k"].tolist() == list(st.PAPER_KS)
     capsys.readouterr()
-    with pytest.raises(SystemExit) as err:
-        exp.cli(["--preset", "bogus"])
-    assert err.value.code == 2
-    message = capsys.readouterr().err
-    assert message.count("\n") == 1 and "invalid choice" in message
+    for argv, words in [
+        (["--preset", "bogus"], "invalid choice"),
+        (["--preset", "quick", "--set", "map_dt=1.0"], "Euler limit"),
+        (["--preset", "tiny", "--set", "map_dt=1.1"], "dt multiples"),
+        (["--preset", "tiny", "--set", "map_F=0.04,0.03"], "first < last"),
+    ]:
+        with pytest.raises(SystemExit) as err:
+            exp.main(argv)
+        assert err.value.code == 2
+        message = capsys.readouterr().err
+        assert message.count("\n") == 1 and words in message, message

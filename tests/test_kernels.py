@@ -1,9 +1,13 @@
-"""Kernels: H∞ closed form vs Monte-Carlo, finite-width convergence, masks, float64 spectra."""
+"""Kernels: H∞ closed form vs Monte-Carlo, finite-width convergence, masks, float64 spectra;
+the jnp kernels with and without jit."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from beartype import beartype
+from jaxtyping import TypeCheckError, jaxtyped
 
 from prd_jax.kernels import (
     Spectrum,
@@ -14,6 +18,8 @@ from prd_jax.kernels import (
     h_infinity_numpy,
     spectrum,
 )
+
+pytestmark = pytest.mark.strict_dtypes
 
 N, D = 8, 5
 
@@ -41,18 +47,81 @@ def test_closed_form_matches_monte_carlo(X):
     assert err < tol, (err, tol)
 
 
-def test_structure_and_diagonal(X):
-    H = np.asarray(h_infinity(X))
-    assert np.allclose(H, H.T, atol=0)
-    assert np.linalg.eigvalsh(H.astype(np.float64)).min() >= -1e-6
-    assert np.allclose(np.diag(H), 0.5, atol=1e-7)
-    # Non-unit norms: H∞_ij = x_iᵀx_j (π - θ)/(2π) scales as ‖x_i‖‖x_j‖, diagonal ‖x‖²/2.
-    s = jnp.linspace(0.5, 3.0, N)
-    Xs = X * s[:, None]
-    Hs = np.asarray(h_infinity(Xs))
-    S = np.asarray(s)
-    assert np.allclose(np.diag(Hs), S**2 / 2, rtol=1e-6)
-    assert np.allclose(Hs, H * np.outer(S, S), rtol=1e-5, atol=1e-7)
+class JnpKernelsTest(chex.TestCase):
+    """The jnp kernels, eagerly and under jit."""
+
+    def setUp(self):
+        super().setUp()
+        self.X = _sphere(jax.random.key(0))
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_h_infinity_closed_form_at_known_angles(self):
+        # Unit vectors in the plane at angles phi_i: H∞_ij = cos θ (π - θ)/(2π), θ = |φ_i - φ_j|.
+        phi = np.array([0.0, 0.4, 1.3, 2.0, 3.0])
+        X2 = np.stack([np.cos(phi), np.sin(phi)], axis=1)
+        theta = np.abs(phi[:, None] - phi[None, :])
+        want = np.cos(theta) * (np.pi - theta) / (2 * np.pi)
+        got = self.variant(h_infinity)(jnp.asarray(X2, jnp.float32))
+        np.testing.assert_allclose(got, want, atol=2e-6)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_h_infinity_structure_and_diagonal(self):
+        X = self.X
+        h = self.variant(h_infinity)
+        H = np.asarray(h(X))
+        assert np.allclose(H, H.T, atol=0)
+        assert np.linalg.eigvalsh(H.astype(np.float64)).min() >= -1e-6
+        assert np.allclose(np.diag(H), 0.5, atol=1e-7)
+        # Non-unit norms: H∞_ij = x_iᵀx_j (π - θ)/(2π) scales as ‖x_i‖‖x_j‖, diagonal ‖x‖²/2.
+        s = jnp.linspace(0.5, 3.0, N)
+        Hs = np.asarray(h(X * s[:, None]))
+        S = np.asarray(s)
+        assert np.allclose(np.diag(Hs), S**2 / 2, rtol=1e-6)
+        assert np.allclose(Hs, H * np.outer(S, S), rtol=1e-5, atol=1e-7)
+        # The float64 host version agrees to float32 rounding.
+        np.testing.assert_allclose(H, h_infinity_numpy(np.asarray(X)), atol=2e-6)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_degenerate_inputs_finite_values_and_grads(self):
+        X = self.X
+        x0 = X[0]
+        Xd = jnp.concatenate([X[:4], (-x0)[None], x0[None], jnp.zeros((1, D))], axis=0)
+        Hn = np.asarray(self.variant(h_infinity)(Xd))
+        assert np.all(np.isfinite(Hn))
+        assert Hn[0, 4] == pytest.approx(0.0, abs=1e-6)  # antiparallel: θ = π
+        assert Hn[0, 5] == pytest.approx(0.5, abs=1e-3)  # duplicate (float32 arccos limit)
+        assert np.all(Hn[6] == 0) and np.all(Hn[:, 6] == 0)  # zero row
+        grads = self.variant(
+            lambda Z: (
+                jax.grad(lambda W: jnp.sum(h_infinity(W)))(Z),
+                jax.grad(lambda W: jnp.trace(h_infinity(W)))(Z),
+            )
+        )
+        g, gd = grads(Xd)
+        assert np.all(np.isfinite(np.asarray(g)))
+        # Diagonal entries are ‖x‖²/2 exactly, so their gradient is x (no arccos blow-up).
+        assert np.allclose(np.asarray(gd), np.asarray(Xd), atol=1e-6)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_empirical_mask_padding_is_exact(self):
+        X = self.X
+        m, M = 37, 64
+        U = jax.random.normal(jax.random.key(4), (m, D))
+        garbage = jnp.concatenate(
+            [jnp.full((3, D), jnp.nan), jnp.full((3, D), jnp.inf), 1e6 * jnp.ones((M - m - 6, D))]
+        )
+        Up = jnp.concatenate([U, garbage], axis=0)
+        mask = jnp.arange(M) < m
+        f = self.variant(h_empirical)
+        H = np.asarray(f(U, X))
+        # Exact zeros added to integer counts: padded == unpadded bit for bit (same mode).
+        assert np.array_equal(np.asarray(f(Up, X, mask)), H)
+        assert np.array_equal(np.asarray(f(Up, X, mask.astype(jnp.float32))), H)
+        # Remark 1 by brute force, in float64: x_iᵀx_j (1/m) Σ_r 1{u_rᵀx_i ≥ 0, u_rᵀx_j ≥ 0}.
+        Un, Xn = np.asarray(U, np.float64), np.asarray(X, np.float64)
+        act = Xn @ Un.T >= 0  # (n, m)
+        want = (Xn @ Xn.T) * (act[:, None, :] & act[None, :, :]).mean(axis=-1)
+        np.testing.assert_allclose(H, want, rtol=1e-5, atol=1e-6)
 
 
 def test_jit_matches_eager_and_numpy_float64(X):
@@ -61,7 +130,6 @@ def test_jit_matches_eager_and_numpy_float64(X):
     assert np.allclose(np.asarray(jax.jit(h_infinity)(X)), np.asarray(H), rtol=0, atol=1e-6)
     H64 = h_infinity_numpy(np.asarray(X))
     assert H64.dtype == np.float64
-    assert np.allclose(np.asarray(H), H64, atol=2e-6)
     if hasattr(jax, "enable_x64"):  # the JAX formula itself, in float64
         with jax.enable_x64(True):
             Hj64 = np.asarray(h_infinity(jnp.asarray(np.asarray(X), dtype=jnp.float64)))
@@ -76,27 +144,6 @@ def test_numpy_float64_accurate_near_parallel(theta0):
     assert h_infinity_numpy(X2)[0, 1] == pytest.approx(want, rel=1e-13, abs=1e-16)
 
 
-def test_degenerate_inputs_finite_values_and_grads(X):
-    x0 = X[0]
-    Xd = jnp.concatenate([X[:4], (-x0)[None], x0[None], jnp.zeros((1, D))], axis=0)
-    H = h_infinity(Xd)
-    Hn = np.asarray(H)
-    assert np.all(np.isfinite(Hn))
-    assert Hn[0, 4] == pytest.approx(0.0, abs=1e-6)  # antiparallel: θ = π
-    assert Hn[0, 5] == pytest.approx(0.5, abs=1e-3)  # duplicate (float32 arccos limit)
-    assert np.all(Hn[6] == 0) and np.all(Hn[:, 6] == 0)  # zero row
-    grads = jax.jit(
-        lambda Z: (
-            jax.grad(lambda W: jnp.sum(h_infinity(W)))(Z),
-            jax.grad(lambda W: jnp.trace(h_infinity(W)))(Z),
-        )
-    )
-    g, gd = grads(Xd)
-    assert np.all(np.isfinite(np.asarray(g)))
-    # Diagonal entries are ‖x‖²/2 exactly, so their gradient is x (no arccos blow-up).
-    assert np.allclose(np.asarray(gd), np.asarray(Xd), atol=1e-6)
-
-
 def test_empirical_converges_at_rate_one_over_sqrt_m(X):
     # Nested widths of one padded network (masks), 8 seeds: a single compile.
     widths = np.array([100, 1000, 10000])
@@ -109,28 +156,6 @@ def test_empirical_converges_at_rate_one_over_sqrt_m(X):
     assert errs[0] > errs[1] > errs[2], errs
     slope = np.polyfit(np.log(widths), np.log(errs), 1)[0]
     assert -0.7 <= slope <= -0.3, (slope, errs)
-
-
-def test_empirical_mask_padding_is_exact(X):
-    m, M = 37, 64
-    U = jax.random.normal(jax.random.key(4), (m, D))
-    garbage = jnp.concatenate(
-        [jnp.full((3, D), jnp.nan), jnp.full((3, D), jnp.inf), 1e6 * jnp.ones((M - m - 6, D))]
-    )
-    Up = jnp.concatenate([U, garbage], axis=0)
-    mask = jnp.arange(M) < m
-    H = h_empirical(U, X)
-    f = jax.jit(h_empirical)
-    Hj = np.asarray(f(U, X))
-    assert np.array_equal(np.asarray(f(Up, X, mask)), Hj)
-    assert np.array_equal(np.asarray(f(Up, X, mask.astype(jnp.float32))), Hj)
-    assert np.array_equal(np.asarray(h_empirical(Up, X, mask)), np.asarray(H))
-    # jit vs eager: different matmul kernels, equal to float32 rounding.
-    assert np.allclose(Hj, np.asarray(H), rtol=0, atol=1e-6)
-    # Remark 1 by brute force on one entry.
-    i, j = 1, 5
-    ind = (U @ X[i] >= 0) & (U @ X[j] >= 0)
-    assert float(H[i, j]) == pytest.approx(float(X[i] @ X[j] * jnp.mean(ind)), rel=1e-5)
 
 
 def test_spectrum_known_matrix_in_float64():
@@ -186,3 +211,37 @@ def test_gram_spectrum_antipodal_pairs_singular():
     with pytest.raises(ValueError, match=r"antiparallel") as info:
         gram_spectrum(Xa)
     assert "inputs 0 and 3" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        (lambda U, X: h_infinity(X[0]), AssertionError, r"X must be a float matrix"),
+        (lambda U, X: h_infinity(X.astype(jnp.int32)), AssertionError, r"X must be a float"),
+        (lambda U, X: h_empirical(U[0], X), AssertionError, r"U must be a float matrix"),
+        (lambda U, X: h_empirical(U, X[:, :3]), ValueError, r"X has shape \(8, 3\); expected"),
+        (lambda U, X: h_empirical(U, X, jnp.ones(3)), ValueError, r"mask has shape \(3,\)"),
+    ],
+)
+def test_shape_errors_name_the_argument(X, bad, error, match):
+    U = jax.random.normal(jax.random.key(0), (6, D))
+    with pytest.raises(error, match=match):
+        jax.jit(bad)(U, X)  # trace-time checks: they fire under jit
+
+
+def test_jaxtyping_annotations_hold_and_catch_wrong_shapes(X):
+    def checked(fn):
+        return jaxtyped(typechecker=beartype)(fn)
+
+    U = jax.random.normal(jax.random.key(0), (6, D))
+    checked(h_infinity)(X)
+    checked(h_empirical)(U, X, jnp.arange(6) < 4)
+    jax.jit(checked(h_empirical))(U, X)
+    checked(h_infinity_mc)(jax.random.key(1), X, 64, chunk_size=32)
+    checked(h_infinity_numpy)(np.asarray(X))
+    with pytest.raises(TypeCheckError):
+        checked(h_empirical)(U, X[:, :3])  # d_in differs between U and X
+    with pytest.raises(TypeCheckError):
+        checked(h_empirical)(U, X, jnp.ones(3))  # mask is not (m,)
+    with pytest.raises(TypeCheckError):
+        checked(h_infinity)(X[0])

@@ -11,6 +11,8 @@ import pytest
 
 from prd_jax import theory as th
 
+pytestmark = pytest.mark.strict_dtypes
+
 # A setting where Theorem 2 is not vacuous (κμ ≈ 0.78 < r0): n samples, width m, λ0, λ1∞,
 # δ, r0 = ‖z(0) - y‖, critic norm L. (With L ~ sqrt(m), κμ >> r0 and T0 is undefined.)
 n, m, lam0, lam1_inf, delta, r0, L = 16.0, 1024.0, 0.08, 2.5, 0.1, 4.0, 0.01

@@ -4,6 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments.plots.style import fmt, footer, imshow, save
+from prd_jax.features import image_stats
 
 
 def plot(results, arrays, path):
@@ -18,6 +19,11 @@ def plot(results, arrays, path):
         ("x_plus_box", "x + δ (ℓ2 ball ∩ [0,1], PGA)", "gray"),
     ]
     rows = len(kinds) * 2
+    moran = {  # Moran's I of each shown δ_j, under its panel
+        key: [image_stats(d.reshape(shape))["morans_i"] for d in arrays[key]]
+        for key in arrays
+        if key.startswith(("delta_l2_", "delta_drift_"))
+    }
     fig, axes = plt.subplots(rows, n_show + 1, figsize=(1.9 * (n_show + 1), 1.9 * rows + 0.8))
     for k, (key, label, cmap) in enumerate(kinds):
         for q, mode in enumerate(("supervised", "adversarial")):
@@ -48,8 +54,7 @@ def plot(results, arrays, path):
                 if r == 0:
                     ax.set_title(f"neuron {j}", fontsize=9)
                 if key in ("delta_l2", "delta_drift"):
-                    mk = mode if key == "delta_l2" else f"drift_{mode}"
-                    ax.set_xlabel(f"I={fmt(results['moran'][mk][j], 2)}", fontsize=7)
+                    ax.set_xlabel(f"I={fmt(moran[f'{key}_{mode}'][j], 2)}", fontsize=7)
     st = results["summary"]
     footer(
         fig,

@@ -1,6 +1,5 @@
-"""Figures of Gray-Scott runs: snapshots over time, the (F, k) map, linear stability."""
-
-from __future__ import annotations
+"""Figures of ``experiments.gray_scott`` (snapshots over time, the (F, k) map, linear
+stability) and of ``experiments.pattern_comparison``, drawn from the files they write."""
 
 from pathlib import Path
 
@@ -8,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from prd_jax.turing import gray_scott as gs
+from experiments.plots.style import footer, save
 from prd_jax.turing import stability as st
 
 CLASS_COLOURS = {
@@ -19,19 +18,26 @@ CLASS_COLOURS = {
 }
 
 
-def plot_snapshots(cfg: gs.GSConfig, run: gs.GSRun, show_times, path: Path) -> None:
-    ks = st.PAPER_KS
-    all_times = list(np.asarray(run.times))
+def plot(results, arrays, path) -> None:
+    """``gray_scott.png`` (snapshots), ``gray_scott_map.png``, ``gray_scott_stability.png``."""
+    path = Path(path)
+    plot_snapshots(results, arrays, path)
+    plot_map(results, arrays, path.with_name(f"{path.stem}_map.png"))
+    plot_stability(path.with_name(f"{path.stem}_stability.png"))
+
+
+def plot_snapshots(results, arrays, path) -> None:
+    cfg, ks, show_times = results["snapshot_config"], arrays["k"], results["snapshot_times"]
+    all_times = np.asarray(arrays["snap_times"], np.float64)
     rows, cols = 2 * len(ks), len(show_times)
     fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols, 1.95 * rows), squeeze=False)
     for b, k in enumerate(ks):
         for j, t in enumerate(show_times):
-            s = all_times.index(t)
-            for r, (name, field, cmap) in enumerate(
-                [("u", run.u, "gray"), ("v", run.v, "inferno")]
-            ):
+            s = int(np.argmin(np.abs(all_times - t)))
+            for r, (name, cmap) in enumerate([("u", "gray"), ("v", "inferno")]):
                 ax = axes[2 * b + r, j]
-                ax.imshow(np.asarray(field[b, s]), cmap=cmap, vmin=0.0, vmax=1.0 - 0.6 * r)
+                field = arrays[f"snap_{name}"][b, s]
+                ax.imshow(field, cmap=cmap, vmin=0.0, vmax=1.0 - 0.6 * r)
                 ax.set_xticks([])
                 ax.set_yticks([])
                 if 2 * b + r == 0:
@@ -39,13 +45,14 @@ def plot_snapshots(cfg: gs.GSConfig, run: gs.GSRun, show_times, path: Path) -> N
                 if j == 0:
                     ax.set_ylabel(f"k={k:.3f}\n{name}", fontsize=10)
     fig.suptitle(
-        f"Gray-Scott, F = {st.PAPER_F}, Du = {cfg.Du:g}, Dv = {cfg.Dv:g}: Pearson's protocol "
-        f"({cfg.n}², side {cfg.side:g}, dt = {cfg.dt:g}); u gray (0-1), v inferno (0-0.4)",
+        f"Gray-Scott, F = {st.PAPER_F}, Du = {cfg['Du']:g}, Dv = {cfg['Dv']:g}: Pearson's "
+        f"protocol ({cfg['n']}², side {cfg['side']:g}, dt = {cfg['dt']:g}); u gray (0-1), "
+        "v inferno (0-0.4)",
         fontsize=10,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    footer(fig, results)
+    save(fig, path)
 
 
 def _draw_curves(ax, F_max: float, Du: float, Dv: float, k_range=None) -> None:
@@ -64,11 +71,14 @@ def _draw_curves(ax, F_max: float, Du: float, Dv: float, k_range=None) -> None:
     )
 
 
-def plot_map(cfg, F_values, k_values, run, labels, healthy, path: Path) -> None:
+def plot_map(results, arrays, path) -> None:
+    m = results["map"]
+    cfg, labels, healthy = m["config"], sum(m["labels"], []), m["healthy"]
+    F_values, k_values = np.asarray(m["F"]), np.asarray(m["k"])
     nF, nk = len(F_values), len(k_values)
     dF, dk = F_values[1] - F_values[0], k_values[1] - k_values[0]
-    fig, ax = plt.subplots(figsize=(1.05 * nk + 2.5, 1.05 * nF * dk / dk + 1.5))
-    v_final = np.asarray(run.v[:, 1])
+    fig, ax = plt.subplots(figsize=(1.05 * nk + 2.5, 1.05 * nF + 1.5))
+    v_final = arrays["map_v"]
     for i in range(nF):
         for j in range(nk):
             c = i * nk + j
@@ -86,7 +96,7 @@ def plot_map(cfg, F_values, k_values, run, labels, healthy, path: Path) -> None:
                     hatch=None if healthy[c] else "xx",
                 )
             )
-    _draw_curves(ax, F_values[-1] + dF, cfg.Du, cfg.Dv)
+    _draw_curves(ax, F_values[-1] + dF, cfg["Du"], cfg["Dv"])
     ax.set_xlim(k_values[0] - 0.6 * dk, k_values[-1] + 0.6 * dk)
     ax.set_ylim(F_values[0] - 0.6 * dF, F_values[-1] + 0.6 * dF)
     ax.set_aspect(dk / dF)
@@ -98,16 +108,19 @@ def plot_map(cfg, F_values, k_values, run, labels, healthy, path: Path) -> None:
         handles.append(Patch(fc="none", ec="k", hatch="xx", label="numerically unhealthy"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     ax.set_title(
-        f"Final v at t = {float(run.times[-1]):g} ({cfg.n}² cells of side {cfg.side:g}, "
-        f"dt = {cfg.dt:g}), one vmapped run; frame = automatic label",
+        f"Final v at t = {m['t_end']:g} ({cfg['n']}² cells of side {cfg['side']:g}, "
+        f"dt = {cfg['dt']:g}), one vmapped run; frame = automatic label",
         fontsize=9,
     )
     fig.tight_layout()
+    footer(fig, results)
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
-def plot_stability(path: Path) -> None:
+def plot_stability(path) -> None:
+    """Theory only (prd_jax.turing.stability): the paper's dispersion relations, a Turing band
+    for contrast, and the bifurcation curves of the uniform states."""
     Du, Dv = st.PEARSON_DU, st.PEARSON_DV
     fig, axes = plt.subplots(2, 2, figsize=(11, 8.5))
     q = np.linspace(0.0, 150.0, 600)
@@ -182,14 +195,16 @@ def plot_stability(path: Path) -> None:
     plt.close(fig)
 
 
-def plot_pattern_comparison(panels, metrics: dict, path: Path) -> None:
+def plot_pattern_comparison(results, arrays, path) -> None:
     """One image per field (title = its name), with its pattern metrics underneath."""
-    cols = min(4, len(panels))
-    rows = -(-len(panels) // cols)
+    names, metrics = results["panels"], results["summary"]["metrics"]
+    cols = min(4, len(names))
+    rows = -(-len(names) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.9 * cols, 3.9 * rows), squeeze=False)
-    for ax in axes.ravel()[len(panels) :]:
+    for ax in axes.ravel()[len(names) :]:
         ax.axis("off")
-    for ax, (name, field) in zip(axes.ravel(), panels, strict=False):
+    for i, (ax, name) in enumerate(zip(axes.ravel(), names, strict=False)):
+        field = arrays[f"panel_{i}"]
         if name.startswith("Gray"):
             ax.imshow(field, cmap="inferno")
         else:  # drift images: a diverging map centred on 0
@@ -211,5 +226,5 @@ def plot_pattern_comparison(panels, metrics: dict, path: Path) -> None:
         fontsize=9,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    footer(fig, results)
+    save(fig, path)

@@ -70,8 +70,8 @@ def _check_2d(field) -> Array:
 
 def _hann(field: Array) -> Array:
     H, W = field.shape
-    wy = 0.5 - 0.5 * jnp.cos(2.0 * jnp.pi * (jnp.arange(H) + 0.5) / H)
-    wx = 0.5 - 0.5 * jnp.cos(2.0 * jnp.pi * (jnp.arange(W) + 0.5) / W)
+    wy = 0.5 - 0.5 * jnp.cos(2.0 * jnp.pi * (jnp.arange(H, dtype=field.dtype) + 0.5) / H)
+    wx = 0.5 - 0.5 * jnp.cos(2.0 * jnp.pi * (jnp.arange(W, dtype=field.dtype) + 0.5) / W)
     return wy[:, None] * wx[None, :]
 
 
