@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from experiments import cli
-from experiments.common import DEFAULT_OUT
+from experiments.common import DEFAULT_OUT, short
 from experiments.registry import BY_NAME, EXPERIMENTS
 
 # Figures copied, downscaled and palette-compressed, into docs/ by `--docs docs`:
@@ -76,6 +76,8 @@ def _fmt(x):
         return f"{x:.4g}"
     if isinstance(x, dict):
         return ", ".join(f"{k}: {_fmt(v)}" for k, v in x.items())
+    if isinstance(x, list) and len(x) > 6:
+        return short(x)  # long series: their range and length
     if isinstance(x, list):
         return "[" + ", ".join(_fmt(v) for v in x) + "]"
     return str(x)
