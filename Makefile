@@ -28,9 +28,16 @@ demo: $(STAMP)
 
 # Reuses finished buckets of an identical earlier sweep; `make sweep ARGS=--overwrite` recomputes.
 sweep: $(STAMP)
-	$(PY) -m experiments.sweep --resume $(ARGS)
+	$(PY) -m experiments.sweep $(if $(findstring --overwrite,$(ARGS)),,--resume) $(ARGS)
 
+# Fashion-MNIST is Debian's dataset-fashion-mnist: installed with apt when missing and run as
+# root; otherwise experiments.figures stops before any work and prints the install command.
 figures: $(STAMP)
+	@$(PY) -c "import sys, prd_jax.data as d; sys.exit(not d.available('fashion_mnist'))" \
+	  || [ "$$(id -u)" != 0 ] \
+	  || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist \
+	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq dataset-fashion-mnist)
 	$(PY) -m experiments.figures
 
 # Refresh the compressed figures shown in the README.

@@ -21,6 +21,8 @@ import typing
 
 from prd_jax.results import json_ready
 
+INT32_MAX = 2**31 - 1  # JAX's default integers (widths, steps, seeds) are int32
+
 
 class CliError(ValueError):
     """A bad ``--set``: names the field, the value and what is allowed."""
@@ -87,6 +89,8 @@ def parse_value(kind, text: str):
         return text.lower() in ("true", "1")
     if kind is int:
         value = int(text)  # "1.5" and "1e3" are refused: widths and counts are exact
+        if not -INT32_MAX - 1 <= value <= INT32_MAX:
+            raise ValueError(f"out of range: integers must be below 2^31 = {INT32_MAX + 1}")
         return value
     if kind is float:
         value = float(text)

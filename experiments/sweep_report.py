@@ -68,10 +68,14 @@ def summarize(cfg, runs: dict, log_steps, spectrum, extra=None) -> dict:
     modes, width, seed = mode_of(runs["run_lambda_adv"]), runs["run_width"], runs["run_seed"]
     log_steps = np.asarray(log_steps)
     threshold, by_horizon, drift_exp, tb_exp, mean_exp = {}, {}, {}, {}, {}
+    diverged_count = {
+        mode: {"diverged": int(np.sum(diverged[modes == mode])), "runs": int(np.sum(modes == mode))}
+        for mode in MODES
+    }
     for mode in MODES:
         sel = (modes == mode) & ~diverged
         if not sel.any():
-            threshold[mode] = {"m_star": None, "ci": [None, None], "runs": 0}
+            threshold[mode] = {"m_star": None, "ci": [None, None], "runs": 0, "widths": []}
             continue
         w, s, t = width[sel], seed[sel], t_b[sel]
         threshold[mode] = mode_threshold(w, s, t, log_steps[-1], cfg.bootstrap, rng)
@@ -96,6 +100,7 @@ def summarize(cfg, runs: dict, log_steps, spectrum, extra=None) -> dict:
         "kappa_inf": float(spectrum.kappa),
         "horizon_steps": int(log_steps[-1]),
         "threshold": threshold,
+        "diverged": diverged_count,
         "threshold_vs_horizon": by_horizon,
         "drift_exponent": {k: v["exponent"] for k, v in drift_exp.items()},
         "drift_exponent_fit": drift_exp,
@@ -147,22 +152,38 @@ def _num(x, fmt="{:.0f}", none="n/a"):
     return none if x is None else fmt.format(x)
 
 
+def _diverged_cell(summary, mode) -> str:
+    count = summary.get("diverged", {}).get(mode)
+    if not count or not count["runs"]:
+        return "no runs"
+    return f"{count['diverged']}/{count['runs']} diverged"
+
+
 def _mode_rows(summary) -> list[str]:
     lines = []
     for mode in MODES:
         th = summary["threshold"].get(mode, {})
+        count = summary.get("diverged", {}).get(mode, {})
+        if not th.get("widths"):  # every run of this mode diverged (or there are none)
+            runs = count.get("runs", 0)
+            what = f"all {runs} runs diverged" if runs else "no runs"
+            lines.append(f"{mode:<13}{what}: no threshold or exponent")
+            continue
         ci = th.get("ci", [None, None])
-        beyond = f"> {max(th.get('widths') or [0])}"  # no width in the grid holds
+        beyond = f"> {max(th['widths'])}"  # no width in the grid holds
         interval = "[" + _num(ci[0], none=beyond) + ", " + _num(ci[1], none="inf") + "]"
         lines.append(
             f"{mode:<13}{_num(th.get('m_star'), none=beyond):>10}{interval:>18}"
             f"{_num(summary['drift_exponent'].get(mode), '{:+.2f}'):>12}"
             f"{_num(summary['breakdown_time_exponent'].get(mode), '{:+.2f}'):>10}"
+            f"  {_diverged_cell(summary, mode)}"
         )
     horizons = [10**k for k in range(1, 8) if 10**k < summary["horizon_steps"]]
     horizons.append(summary["horizon_steps"])
     for mode in MODES:
         curve = {c["step"]: c["m_star"] for c in summary["threshold_vs_horizon"].get(mode, [])}
+        if not curve:
+            continue
         widest = max(summary["threshold"].get(mode, {}).get("widths") or [0])
         cells = [f"T={T}: {_num(curve.get(T), none=f'> {widest}')}" for T in horizons if T in curve]
         lines.append(f"  m*(T) {mode:<12} " + ", ".join(cells))
@@ -172,19 +193,21 @@ def _mode_rows(summary) -> list[str]:
 def format_table(summary: dict) -> str:
     """A short text table of thresholds and exponents for the terminal."""
     lines = [
-        f"criterion: {summary['criterion_metric']} > {summary['criterion_threshold']:.4g} "
-        f"(lambda0 = {summary['lambda0']:.4g}), horizon {summary['horizon_steps']} steps",
-        f"{'mode':<13}{'m*(T)':>10}{'95% CI':>18}{'drift exp.':>12}{'T_b exp.':>10}",
+        f"criterion: {summary['criterion_metric']} > "
+        f"{_num(summary['criterion_threshold'], '{:.4g}')} "
+        f"(lambda0 = {_num(summary['lambda0'], '{:.4g}')}), "
+        f"horizon {summary['horizon_steps']} steps",
+        f"{'mode':<13}{'m*(T)':>10}{'95% CI':>18}{'drift exp.':>12}{'T_b exp.':>10}  diverged",
         *_mode_rows(summary),
     ]
-    th, beta = summary["theory"], summary["critic_norm_exponent"]["exponent"]
+    th, beta = summary["theory"], (summary.get("critic_norm_exponent") or {}).get("exponent")
     lines.append(
         f"theory: drift exponent -0.50 (supervised); T_b exponent "
         f"{_num(th['breakdown_time_exponent_adversarial'], '{:+.2f}')} (adversarial, from the "
         f"measured critic-norm scaling m^{_num(beta, '{:.2f}')})"
     )
     late = summary["breakdown_time_exponent_fit"].get("adversarial_above_supervised_threshold")
-    if late and late.get("exponent") is not None and None not in late["ci"]:
+    if late and late.get("exponent") is not None and None not in (late.get("ci") or [None]):
         lines.append(
             f"adversarial T_b exponent over widths above the supervised m*: "
             f"{late['exponent']:+.2f} [{late['ci'][0]:+.2f}, {late['ci'][1]:+.2f}] "
@@ -193,10 +216,13 @@ def format_table(summary: dict) -> str:
     mean = summary.get("drift_mean_exponent_fit", {})
     lines.append(
         "mean (not max) per-neuron drift exponent: "
-        + ", ".join(f"{k} {_num(v.get('exponent'), '{:+.2f}')}" for k, v in mean.items())
+        + (", ".join(f"{k} {_num(v.get('exponent'), '{:+.2f}')}" for k, v in mean.items()) or "n/a")
     )
+    total = sum(c["runs"] for c in summary.get("diverged", {}).values()) or len(summary["runs"])
+    wall = summary.get("wall_seconds")
     lines.append(
-        f"compiles: {summary['compiles']}, padded/exact FLOPs {summary['padding_overhead']:.2f}, "
-        f"diverged runs: {summary.get('diverged_runs', 0)}, wall {summary['wall_seconds']:.0f}s"
+        f"compiles: {summary.get('compiles', 'n/a')}, padded/exact FLOPs "
+        f"{_num(summary.get('padding_overhead'), '{:.2f}')}, diverged runs: "
+        f"{summary.get('diverged_runs', 0)}/{total}, wall {_num(wall, '{:.0f}s')}"
     )
     return "\n".join(lines)

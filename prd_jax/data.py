@@ -10,7 +10,9 @@ Everything is offline. Image data come from the original IDX files (``*-idx?-uby
 * Fashion-MNIST from Debian's ``dataset-fashion-mnist``
   (``apt-get install -y dataset-fashion-mnist`` -> ``/usr/share/datasets/fashion-mnist/``),
   or the folder in ``$PRD_FASHION_MNIST_DIR``;
-* scikit-learn's bundled 8x8 ``load_digits`` (1797 images) as a small fallback.
+* scikit-learn's bundled 8x8 ``load_digits`` (1797 images), small, only when asked for by
+  name (``"digits"``): a missing data set is an error naming its install command, never a
+  silent switch (``image_dataset(..., fallback=True)`` switches with a warning, on request).
 
 ``image_dataset`` turns any of them into a deterministic, class-balanced, de-duplicated subset
 of n images, flattened and l2-normalised, with one-hot (``d_out = 10``) or image
@@ -29,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from prd_jax.model import generator, init
+from prd_jax.model import check_key, check_size, generator, init
 
 
 class Dataset(NamedTuple):
@@ -52,14 +54,16 @@ def sphere(key, n: int, d_in: int, d_out: int = 1, targets: str = "gaussian", te
     Returns:
       ``Dataset(X (n, d_in), Y (n, d_out))``.
     """
-    for name, value in (
-        ("n", n),
-        ("d_in", d_in),
-        ("d_out", d_out),
-        ("teacher_width", teacher_width),
-    ):
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"sphere: {name} must be a positive int, got {value!r}")
+    n, d_in, d_out, teacher_width = (
+        check_size(name, value, "sphere")
+        for name, value in (
+            ("n", n),
+            ("d_in", d_in),
+            ("d_out", d_out),
+            ("teacher_width", teacher_width),
+        )
+    )
+    check_key(key, "sphere")
     if targets not in ("gaussian", "teacher"):
         raise ValueError(f"sphere: targets must be 'gaussian' or 'teacher', got {targets!r}")
     kx, ky = jax.random.split(key)
@@ -325,6 +329,7 @@ def balanced_subset(labels, n: int, seed: int = 0, images=None) -> np.ndarray:
 
 def downsample(images, factor: int) -> np.ndarray:
     """Average-pool ``(N, H, W)`` images by ``factor`` (H, W must be multiples of it)."""
+    factor = check_size("factor", factor, "downsample")
     images = np.asarray(images, np.float64)
     N, H, W = images.shape
     if factor == 1:
@@ -400,8 +405,24 @@ def image_dataset(
     Returns:
       ``ImageDataset``.
     """
+    if name not in DATASETS:
+        raise ValueError(f"image_dataset: name must be one of {DATASETS}, got {name!r}")
     if target not in TARGETS:
-        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+        raise ValueError(f"image_dataset: target must be one of {TARGETS}, got {target!r}")
+    if split not in IDX_FILES:
+        raise ValueError(f"image_dataset: split must be one of {tuple(IDX_FILES)}, got {split!r}")
+    n = check_size("n", n, "image_dataset")
+    factor = check_size("factor", factor, "image_dataset")
+    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"image_dataset: seed must be an int >= 0, got {seed!r}")
+    try:
+        float_dtype = jnp.issubdtype(np.dtype(dtype), jnp.floating)
+    except TypeError:
+        float_dtype = False
+    if not float_dtype:
+        raise ValueError(
+            f"image_dataset: dtype must be a float dtype such as float32, got {dtype!r}"
+        )
     try:
         images, labels = load_images(name, split)
     except DataError as err:
@@ -410,6 +431,13 @@ def image_dataset(
         warnings.warn(f"{err} -- falling back to scikit-learn's 8x8 digits", stacklevel=2)
         name, factor = "digits", 1
         images, labels = load_digits_images()
+    side = images.shape[1:]
+    if any(s % factor for s in side):
+        fits = [f for f in range(1, min(side) + 1) if not any(s % f for s in side)]
+        raise ValueError(
+            f"image_dataset: factor={factor} must divide the image size {side[0]}x{side[1]} of "
+            f"{name}; use one of {fits}"
+        )
     idx = balanced_subset(labels, n, seed, images)
     pooled = downsample(images[idx], factor)
     image_shape = tuple(pooled.shape[1:])

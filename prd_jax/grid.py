@@ -20,12 +20,13 @@ import dataclasses
 import functools
 import hashlib
 import json
+import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
@@ -69,6 +70,9 @@ class GridResult:
         weights, zero-padded to the largest width, when ``run_grid(..., weights=True)``.
       buckets: the widths of each compiled bucket; compiles: traces made by this call;
       cached: buckets taken from the cache.
+      timings: one dict per bucket, in order: ``widths``, ``cached``, ``compile_seconds``
+        (trace, lower and XLA compile; ~0 when this process compiled the program before)
+        and ``run_seconds`` (execution and transfer to the host); 0.0 for a cached bucket.
     """
 
     coords: dict
@@ -80,6 +84,7 @@ class GridResult:
     buckets: tuple = ()
     compiles: int = 0
     cached: int = 0
+    timings: tuple = ()
 
     @property
     def dims(self) -> tuple[str, ...]:
@@ -174,13 +179,31 @@ def padding_overhead(buckets) -> float:
 # ----------------------------------------------------------------------------- one bucket
 
 _TRACES = {"count": 0}  # incremented each time a bucket's program is traced
+_TIMINGS = {"compile_seconds": 0.0, "run_seconds": 0.0}  # of the last bucket _run_bucket ran
+# run_grid(log_progress=True): the hook ``fn(step, seconds)`` of the bucket now running.
+_LOG_HOOK = {"fn": None, "start": 0.0, "shards": 1, "seen": {}, "lock": threading.Lock()}
+
+
+def _on_log_point(step: int) -> None:
+    """Host side of a log point (``make_train(on_log=...)``): each of this process's device
+    shards calls it once per log point; the hook hears of a step once all of them reached it."""
+    hook = _LOG_HOOK
+    with hook["lock"]:
+        seen = hook["seen"][step] = hook["seen"].get(step, 0) + 1
+    if seen == hook["shards"] and hook["fn"] is not None:
+        hook["fn"](step, time.perf_counter() - hook["start"])
 
 
 @functools.lru_cache(maxsize=64)
-def _batched_train(cfg: TrainConfig, critic: CriticTransform | None, weights: bool):
-    """``jit(vmap(train))`` over (seed, hparams), one per static config: equal configs in one
-    process share a compilation. Returns only what is kept (XLA drops the rest)."""
-    train = make_train(cfg, critic)
+def _batched_train(
+    cfg: TrainConfig, critic: CriticTransform | None, weights: bool, mesh, log_points=False
+):
+    """``jit(shard_map(vmap(train)))`` over (seed, hparams), one per static config and mesh:
+    equal configs in one process share a compilation. Each device trains its own block of runs
+    (``shard_map``: no cross-device traffic, and the metrics' host callbacks run on each
+    device's own host instead of gathering every run to device 0). Returns only what is kept
+    (XLA drops the rest)."""
+    train = make_train(cfg, critic, on_log=_on_log_point if log_points else None)
 
     def one_run(seed, hparams, X, Y):
         _TRACES["count"] += 1  # Python side effect: runs once per trace, never per call
@@ -191,28 +214,62 @@ def _batched_train(cfg: TrainConfig, critic: CriticTransform | None, weights: bo
             out["weights"] = dict(U0=g0.U, V0=g0.V, W0=c0.W, a0=c0.a, U=g.U, V=g.V, W=c.W, a=c.a)
         return out
 
-    return jax.jit(jax.vmap(one_run, in_axes=(0, 0, None, None)))
+    runs, same = PartitionSpec("runs"), PartitionSpec()
+    batched = jax.shard_map(
+        jax.vmap(one_run, in_axes=(0, 0, None, None)),
+        mesh=mesh,
+        in_specs=(runs, runs, same, same),
+        out_specs=runs,
+        check_vma=False,  # host callbacks inside carry no varying-axis annotation
+    )
+    return jax.jit(batched)
+
+
+def _global_arrays(tree, sharding):
+    """Host data, the same on every process, as global arrays laid out by ``sharding``.
+
+    Each process builds only its addressable shards from its own copy
+    (``jax.make_array_from_callback``): no cross-process transfer and no equality check,
+    which ``jax.device_put`` onto devices of other processes would add.
+    """
+
+    def put(x):
+        x = np.asarray(x)
+        x = x.astype(jax.dtypes.canonicalize_dtype(x.dtype), copy=False)
+        return jax.make_array_from_callback(x.shape, sharding, lambda index: x[index])
+
+    return jax.tree.map(put, tree)
 
 
 def _run_bucket(cfg, critic, weights, seeds, hparams, X, Y) -> dict:
-    """Run ``(B,)`` seeds and hparams in one program sharded over every device; numpy out."""
+    """Run ``(B,)`` seeds and hparams in one program sharded over every device of every
+    process (``jax.devices()`` is global under ``jax.distributed``); numpy out, the same
+    on every process."""
     num_runs = len(seeds)
     devices = jax.devices()
-    seeds = jnp.asarray(seeds, jnp.int32)
+    runs = (np.asarray(seeds, np.int32), jax.tree.map(np.asarray, hparams))
     pad = (-num_runs) % len(devices)
     if pad:  # repeat the last run so the run axis divides evenly over the devices
-        seeds, hparams = jax.tree.map(
-            lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]), (seeds, hparams)
-        )
+        runs = jax.tree.map(lambda x: np.concatenate([x, np.repeat(x[-1:], pad, axis=0)]), runs)
     mesh = jax.sharding.Mesh(np.asarray(devices), ("runs",))
-    seeds, hparams = jax.device_put((seeds, hparams), NamedSharding(mesh, PartitionSpec("runs")))
-    X, Y = jax.device_put((jnp.asarray(X), jnp.asarray(Y)), NamedSharding(mesh, PartitionSpec()))
-    out = _batched_train(cfg, critic, weights)(seeds, hparams, X, Y)
+    seeds, hparams = _global_arrays(runs, NamedSharding(mesh, PartitionSpec("runs")))
+    X, Y = _global_arrays((X, Y), NamedSharding(mesh, PartitionSpec()))
+    jitted = _batched_train(cfg, critic, weights, mesh, _LOG_HOOK["fn"] is not None)
+    start = time.perf_counter()
+    # Ahead of time, to time compilation apart from the run (jax caches both in-process).
+    compiled = jitted.lower(seeds, hparams, X, Y).compile()
+    compiled_at = time.perf_counter()
+    with _LOG_HOOK["lock"]:
+        _LOG_HOOK.update(start=compiled_at, shards=len(mesh.local_devices), seen={})
+    out = compiled(seeds, hparams, X, Y)
     if jax.process_count() > 1:  # each process holds only its devices' shard of runs
         from jax.experimental import multihost_utils
 
         out = multihost_utils.process_allgather(out, tiled=True)
     out = jax.device_get(out)
+    _TIMINGS.update(
+        compile_seconds=compiled_at - start, run_seconds=time.perf_counter() - compiled_at
+    )
     flat = {f"metric/{k}": v for k, v in out["metrics"].items()}
     flat.update({f"weight/{k}": v for k, v in out.get("weights", {}).items()})
     flat.update(diverged=out["diverged"], steps_taken=out["steps_taken"])
@@ -222,23 +279,172 @@ def _run_bucket(cfg, critic, weights, seeds, hparams, X, Y) -> dict:
 # ----------------------------------------------------------------------------- the grid
 
 
+class GridError(ValueError):
+    """``run_grid`` cannot run as asked (bad input, or more memory than the machine has); the
+    message is one line naming the argument, the value and the fix."""
+
+
 def _axis_values(name, values) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(values))
+    try:
+        arr = np.atleast_1d(np.asarray(values))
+    except (TypeError, ValueError):
+        arr = np.asarray([], object)
+    plural = "seeds" if name == "seed" else "widths" if name == "width" else name
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"run_grid: {name} must be a non-empty sequence, got {values!r}")
-    if len(np.unique(arr)) != arr.size:
-        raise ValueError(f"run_grid: {name} has duplicate values: {arr.tolist()}")
+        raise GridError(f"run_grid: {plural} must be a non-empty sequence, got {values!r}")
     if name in ("seed", "width"):
-        if not np.issubdtype(arr.dtype, np.integer) or (name == "width" and np.any(arr <= 0)):
-            kind = "positive integers" if name == "width" else "integers"
-            raise ValueError(f"run_grid: {name}s must be {kind}, got {arr.tolist()}")
+        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+            raise GridError(f"run_grid: {plural} must be integers, got {values!r}")
+        if name == "width" and np.any(arr <= 0):
+            raise GridError(f"run_grid: widths must be positive integers, got {arr.tolist()}")
         if np.any(np.abs(arr) > np.iinfo(np.int32).max):
-            raise ValueError(f"run_grid: {name}s must fit in int32, got {arr.tolist()}")
-        return arr.astype(np.int64)
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"run_grid: {name} values must be finite, got {arr.tolist()}")
+            raise GridError(f"run_grid: {plural} must be below 2^31 (int32), got {arr.tolist()}")
+        arr = arr.astype(np.int64)
+    else:
+        if arr.dtype == bool or not (
+            np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+        ):
+            raise GridError(f"run_grid: {name} must be numbers, got {values!r}")
+        arr = arr.astype(np.float64)
+        if not np.all(np.isfinite(arr)):
+            raise GridError(f"run_grid: {name} values must be finite, got {arr.tolist()}")
+    if len(np.unique(arr)) != arr.size:
+        raise GridError(f"run_grid: {plural} has duplicate values: {arr.tolist()}")
     return arr
+
+
+def _check_data(X, Y):
+    """``X (n, d_in)`` and ``Y (n, d_out)`` as finite float numpy arrays, or a GridError."""
+    out = []
+    for name, a, shape in (("X", X, "(n, d_in)"), ("Y", Y, "(n, d_out)")):
+        try:
+            arr = np.asarray(a)
+        except (TypeError, ValueError) as err:
+            raise GridError(f"run_grid: {name} must be a float array {shape}: {err}") from None
+        if arr.ndim != 2 or 0 in arr.shape:
+            raise GridError(
+                f"run_grid: {name} must be a non-empty float matrix {shape}, got shape {arr.shape}"
+            )
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise GridError(
+                f"run_grid: {name} must have a float dtype, got {arr.dtype}; "
+                f"pass {name}.astype(np.float32)"
+            )
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        if bad:
+            raise GridError(
+                f"run_grid: {name} holds {bad} NaN/inf value(s); clean or drop those samples"
+            )
+        out.append(arr)
+    if out[0].shape[0] != out[1].shape[0]:
+        raise GridError(
+            f"run_grid: X has {out[0].shape[0]} samples (rows) but Y has {out[1].shape[0]}"
+        )
+    return out
+
+
+def bucket_memory_bytes(
+    cfg: TrainConfig, n: int, d_in: int, d_out: int, runs: int, width: int, weights=False
+) -> int:
+    """Estimated memory of one bucket: ``runs`` runs padded to ``width``, all at once.
+
+    Per run (float32): about eight copies of the weights (initial, reference, current,
+    candidate, gradients, critic state), two more per Adam optimizer, the ``(n, n)`` kernels of
+    the metrics (reference, current, their difference and eigen-decomposition workspace), the
+    ``(n, width)`` activations and their gradients, the metrics, and the returned weights.
+    """
+    params = width * (d_in + 2 * d_out + 1)
+    copies = 8 + 2 * (cfg.optimizer == "adam") + 2 * (cfg.critic_optimizer == "adam")
+    per_run = (
+        copies * params
+        + 6 * n * n
+        + 6 * n * width
+        + len(METRIC_NAMES) * len(cfg.log_steps())
+        + (2 * params if weights else 0)
+    )
+    return 4 * int(runs) * int(per_run)
+
+
+def available_memory_bytes() -> int | None:
+    """Memory one bucket may use: the accelerators' free memory (per device, times the number
+    of devices), or the host's ``MemAvailable`` (``/proc/meminfo``, else ``os.sysconf``)."""
+    devices = jax.devices()
+    if jax.default_backend() != "cpu":
+        try:
+            stats = [d.memory_stats() or {} for d in devices]
+            free = [s["bytes_limit"] - s.get("bytes_in_use", 0) for s in stats]
+            return int(min(free)) * len(devices)
+        except (KeyError, TypeError, AttributeError, RuntimeError, NotImplementedError):
+            pass
+    try:
+        for line in open("/proc/meminfo").read().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_grid(cfg, X, Y, *, seeds, widths, bucket_ratio=2.0, weights=False,
+               max_memory_gb=None, **axes):  # fmt: skip
+    """Validate ``run_grid``'s arguments and its largest bucket's memory before anything runs.
+
+    Returns ``(coords, constants, X, Y)``; raises ``GridError`` (a ValueError) with one line
+    naming the argument, the value and the fix.
+    """
+    if not isinstance(cfg, TrainConfig):
+        raise GridError(f"run_grid: cfg must be a TrainConfig, got {type(cfg).__name__}")
+    unknown = set(axes) - set(TRACED_AXES)
+    if unknown:
+        raise GridError(f"run_grid: unknown axis {sorted(unknown)}; traced axes: {TRACED_AXES}")
+    if not isinstance(bucket_ratio, int | float | np.integer | np.floating) or not (
+        bucket_ratio >= 1  # inf: every width in one bucket
+    ):
+        raise GridError(f"run_grid: bucket_ratio must be a number >= 1, got {bucket_ratio!r}")
+    if np.ndim(seeds) == 0 and not hasattr(seeds, "__iter__"):
+        raise GridError(f"run_grid: seeds must be a sequence such as range(4), got {seeds!r}")
+    seeds = seeds if isinstance(seeds, np.ndarray) else list(seeds)
+    coords = {"seed": _axis_values("seed", seeds), "width": _axis_values("width", widths)}
+    constants = {}
+    for k, v in axes.items():
+        if np.ndim(v) == 0:
+            constants[k] = float(_axis_values(k, [v])[0])
+    coords.update(
+        {k: _axis_values(k, axes[k]) for k in TRACED_AXES if k in axes and k not in constants}
+    )
+    for k in TRACED_AXES:  # the ranges of TrainConfig.hparams (HParams.lr must be > 0, ...)
+        if k in axes:
+            try:
+                cfg.hparams(**{k: coords[k] if k in coords else constants[k]})
+            except ValueError as err:
+                raise GridError(f"run_grid: {err}") from None
+    X, Y = _check_data(X, Y)
+    if max_memory_gb is not None and not (
+        isinstance(max_memory_gb, int | float | np.integer | np.floating)
+        and 0 < max_memory_gb < np.inf
+    ):
+        raise GridError(f"run_grid: max_memory_gb must be a number > 0, got {max_memory_gb!r}")
+    limit = max_memory_gb * 2**30 if max_memory_gb is not None else available_memory_bytes()
+    if limit is None:
+        return coords, constants, X, Y
+    others = int(np.prod([len(v) for k, v in coords.items() if k != "width"]))
+    buckets = make_buckets(coords["width"].tolist(), bucket_ratio)
+    for bucket in buckets:
+        runs = others * len(bucket)
+        n, d_in, d_out, width = X.shape[0], X.shape[1], Y.shape[1], max(bucket)
+        need = bucket_memory_bytes(cfg, n, d_in, d_out, runs, width, weights)
+        if need > limit:
+            source = "allowed by max_memory_gb" if max_memory_gb is not None else "available"
+            raise GridError(
+                f"run_grid: the bucket of widths {list(bucket)} ({runs} runs, n = {n}, "
+                f"width {width}) needs about {need / 2**30:.3g} GiB, more than the "
+                f"{limit / 2**30:.3g} GiB {source}; use fewer seeds or widths, a smaller "
+                "bucket_ratio, or raise max_memory_gb"
+            )
+    return coords, constants, X, Y
 
 
 def _fingerprint(cfg, critic, X, Y, coords, constants, bucket) -> str:
@@ -268,6 +474,8 @@ def run_grid(
     bucket_ratio: float = 2.0,
     weights: bool = False,
     progress: Callable[[dict], None] | None = None,
+    max_memory_gb: float | None = None,
+    log_progress: bool = False,
     **axes,
 ) -> GridResult:
     """Train the product ``seeds x widths x axes`` with one compiled program per bucket.
@@ -284,26 +492,28 @@ def run_grid(
       bucket_ratio: widths of one bucket span at most this factor (>= 1).
       weights: also return initial and final weights (memory: runs x widths x d_in).
       progress: called after each bucket with a dict (``bucket``, ``buckets``, ``widths``,
-        ``runs``, ``seconds``, ``cached``, ``diverged``).
+        ``runs``, ``seconds``, ``cached``, ``diverged``, ``compile_seconds``, ``run_seconds``,
+        ``kind="bucket"``).
+      max_memory_gb: the memory one bucket may use (default: what the machine has
+        available, ``available_memory_bytes``); a larger estimate (``bucket_memory_bytes``)
+        is refused before anything is allocated.
+      log_progress: also call ``progress`` inside each computed bucket at every log point
+        after the first, once every local device reached it, with ``kind="log_point"``,
+        ``bucket``, ``buckets``, ``widths``, ``step``, ``steps``, ``seconds`` (since the
+        program started) and ``eta_seconds``. Off by default: on, each bucket compiles a
+        second program (a host callback at each log point); its numbers are identical.
       **axes: traced axes among ``lambda_adv``, ``lr``, ``critic_lr``: a sequence is an axis
         of the grid, a scalar a constant of every run; missing ones take ``cfg``'s value.
 
     Returns:
       ``GridResult`` with axes ``seed, width`` then the given sequence axes in ``AXES`` order.
     """
-    unknown = set(axes) - set(TRACED_AXES)
-    if unknown:
-        raise ValueError(f"run_grid: unknown axis {sorted(unknown)}; traced axes: {TRACED_AXES}")
-    if not bucket_ratio >= 1:
-        raise ValueError(f"run_grid: bucket_ratio must be >= 1, got {bucket_ratio!r}")
-    coords = {"seed": _axis_values("seed", list(seeds)), "width": _axis_values("width", widths)}
-    constants = {k: float(v) for k, v in axes.items() if np.ndim(v) == 0}
-    coords.update(
-        {k: _axis_values(k, axes[k]) for k in TRACED_AXES if k in axes and k not in constants}
-    )
-    X, Y = np.asarray(X), np.asarray(Y)
+    coords, constants, X, Y = check_grid(
+        cfg, X, Y, seeds=seeds, widths=widths, bucket_ratio=bucket_ratio, weights=weights,
+        max_memory_gb=max_memory_gb, **axes,
+    )  # fmt: skip
     shape = tuple(len(v) for v in coords.values())
-    parts, compiles0, cached = {}, _TRACES["count"], 0
+    parts, compiles0, cached, timings = {}, _TRACES["count"], 0, []
     buckets = make_buckets(coords["width"].tolist(), bucket_ratio)
     for i, bucket in enumerate(buckets):
         start = time.perf_counter()
@@ -317,14 +527,22 @@ def run_grid(
             constants,
             bucket,
         )
-        part = cache.get(key) if cache is not None else None
+        part = _cache_get(cache, key)
         was_cached = part is not None
+        timing = dict(widths=list(bucket), cached=was_cached, compile_seconds=0.0, run_seconds=0.0)
         if part is None:
-            part = _compute_bucket(cfg, critic, weights, bucket_coords, constants, X, Y)
+            if log_progress and progress is not None:
+                _LOG_HOOK["fn"] = _log_point_reporter(progress, i, buckets, cfg.steps)
+            try:
+                part = _compute_bucket(cfg, critic, weights, bucket_coords, constants, X, Y)
+            finally:
+                _LOG_HOOK["fn"] = None
+            timing.update(_TIMINGS)
             if cache is not None:
                 cache.put(key, part)
         cached += was_cached
         parts[bucket] = part
+        timings.append(timing)
         if progress is not None:
             progress(
                 dict(
@@ -335,10 +553,78 @@ def run_grid(
                     seconds=time.perf_counter() - start,
                     cached=was_cached,
                     diverged=int(part["diverged"].sum()),
+                    compile_seconds=timing["compile_seconds"],
+                    run_seconds=timing["run_seconds"],
+                    kind="bucket",
                 )
             )
     compiles = _TRACES["count"] - compiles0
-    return _assemble(cfg, coords, shape, buckets, parts, weights, compiles, cached)
+    result = _assemble(cfg, coords, shape, buckets, parts, weights, compiles, cached)
+    return dataclasses.replace(result, timings=tuple(timings))
+
+
+def _log_point_reporter(progress, i, buckets, steps):
+    """``_LOG_HOOK``'s ``fn(step, seconds)`` for bucket ``i``: a ``kind="log_point"`` progress
+    record with the time left at the rate so far."""
+
+    def report(step, seconds):
+        eta = seconds * (steps - step) / step if step > 0 else float("nan")
+        progress(
+            dict(
+                kind="log_point",
+                bucket=i + 1,
+                buckets=len(buckets),
+                widths=list(buckets[i]),
+                step=int(step),
+                steps=int(steps),
+                seconds=seconds,
+                eta_seconds=eta,
+            )
+        )
+
+    return report
+
+
+def _cache_get(cache, key) -> dict | None:
+    """``cache.get(key)``, decided by process 0 alone under ``jax.distributed``.
+
+    Only process 0 reads the cache, and every process receives its arrays: all processes then
+    skip or compute the same buckets (their collectives stay matched) even when the folder is
+    not shared, and no other process ever touches the folder.
+    """
+    if cache is None:
+        return None
+    if jax.process_count() == 1:
+        return cache.get(key)
+    return _from_process_0(cache.get(key) if jax.process_index() == 0 else None)
+
+
+def _from_process_0(part: dict | None) -> dict | None:
+    """Process 0's ``{name: numpy array}`` or None, on every process (sent as bytes)."""
+    from jax.experimental import multihost_utils
+
+    spec, data = b"", np.zeros(0, np.uint8)
+    if part is not None:  # only ever on process 0
+        arrays = {k: np.ascontiguousarray(v) for k, v in part.items()}
+        layout = {k: [list(v.shape), v.dtype.str] for k, v in arrays.items()}
+        spec = json.dumps(layout).encode()
+        data = np.frombuffer(b"".join(v.tobytes() for v in arrays.values()), np.uint8)
+    sizes = np.asarray([len(spec) if part is not None else -1, data.size], np.int32)
+    n_spec, n_data = (int(v) for v in multihost_utils.broadcast_one_to_all(sizes))
+    if n_spec < 0:
+        return None
+    buf = np.concatenate([np.frombuffer(spec, np.uint8), data])
+    if buf.size != n_spec + n_data:  # processes other than 0: a placeholder of the same size
+        buf = np.zeros(n_spec + n_data, np.uint8)
+    buf = np.asarray(multihost_utils.broadcast_one_to_all(buf)).astype(np.uint8)
+    if part is not None:
+        return part
+    out, offset = {}, n_spec
+    for name, (shape, dtype) in json.loads(buf[:n_spec].tobytes()).items():
+        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        out[name] = buf[offset : offset + size].view(dtype).reshape(shape).copy()
+        offset += size
+    return out
 
 
 def _compute_bucket(cfg, critic, weights, bucket_coords, constants, X, Y) -> dict:

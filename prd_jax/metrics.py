@@ -6,6 +6,7 @@ are pure and mask-aware, so they run inside the training scan and under ``vmap``
 sweep: masked-out neurons never enter a statistic.
 """
 
+import os
 from typing import NamedTuple
 
 import jax
@@ -114,20 +115,73 @@ def _lag1_autocorrelation(U, mask, image_shape):
     return jnp.sum(ac * mask) / jnp.maximum(jnp.sum(mask), 1.0)
 
 
+# Where ``eigvalsh`` runs: "host" (a NumPy callback), "device" (jnp.linalg.eigvalsh on the
+# accelerator) or "auto" / unset (host on CPU, device on GPU and TPU). Read at trace time.
+EIGH_ENV = "PRD_EIGH"
+EIGH_MODES = ("auto", "host", "device")
+
+
+def eigh_mode() -> str:
+    """``"host"`` or ``"device"``: where ``eigvalsh`` computes, decided when a program is traced.
+
+    ``$PRD_EIGH`` = ``host`` or ``device`` forces a path; unset, empty or ``auto`` picks
+    ``host`` when ``jax.default_backend()`` is ``cpu`` and ``device`` otherwise (GPU, TPU).
+    Any other value is a ValueError naming the variable. Read when a program is traced: a
+    function that jit has already compiled keeps the path it was traced with.
+    """
+    choice = os.environ.get(EIGH_ENV, "").strip().lower() or "auto"
+    if choice not in EIGH_MODES:
+        raise ValueError(f"${EIGH_ENV} must be one of {', '.join(EIGH_MODES)}, got {choice!r}")
+    if choice == "auto":
+        return "host" if jax.default_backend() == "cpu" else "device"
+    return choice
+
+
 def _host_eigvalsh(A):
-    return np.linalg.eigvalsh(np.asarray(A, np.float64)).astype(np.float32)
+    A = np.asarray(A)
+    return np.linalg.eigvalsh(A.astype(np.float64)).astype(A.dtype)
+
+
+def _host_eigvalsh_bits(bits):
+    """float64 eigenvalues of a matrix given and returned as uint32 pairs (eigvalsh_host)."""
+    bits = np.ascontiguousarray(bits, np.uint32)
+    w = np.linalg.eigvalsh(bits.view(np.float64).reshape(bits.shape[:-1]))
+    return np.ascontiguousarray(w).view(np.uint32).reshape(*w.shape, 2)
 
 
 def eigvalsh_host(A):
-    """Eigenvalues of symmetric ``A (..., n, n)``, ascending, computed on the host in float64.
+    """Eigenvalues of symmetric ``A (..., n, n)``, ascending, computed on the host in float64
+    and returned in A's dtype (a ``jax.pure_callback``: a device-to-host copy per call).
 
-    Why not ``jnp.linalg.eigvalsh``: on CPU, XLA's batched LAPACK eigh fans its batch out into
-    the intra-op thread pool it already runs on and blocks; two such calls at once (or one per
-    device) park every worker of a 2-core pool and the program deadlocks. A host callback is
-    also exact in float64. It runs once per log point, never per training step.
+    Why on CPU: XLA's batched LAPACK eigh fans its batch out into the intra-op thread pool it
+    already runs on and blocks; two such calls at once (or one per device) park every worker
+    of a 2-core pool and the program deadlocks. The host callback avoids that, and is exact
+    in float64. It runs once per log point, never per training step.
+
+    float64 travels both ways bit-cast to pairs of uint32: the callback may run on a thread
+    of XLA's that does not see a ``with jax.enable_x64(True):`` context, where jax would
+    round a float64 argument to float32 and refuse a float64 return value.
     """
-    out = jax.ShapeDtypeStruct(A.shape[:-1], jnp.float32)
-    return jax.pure_callback(_host_eigvalsh, out, A, vmap_method="expand_dims")
+    if A.dtype != jnp.float64:
+        out = jax.ShapeDtypeStruct(A.shape[:-1], A.dtype)
+        return jax.pure_callback(_host_eigvalsh, out, A, vmap_method="expand_dims")
+    bits = jax.lax.bitcast_convert_type(A, jnp.uint32)  # (..., n, n, 2)
+    out = jax.ShapeDtypeStruct((*A.shape[:-1], 2), jnp.uint32)
+    bits = jax.pure_callback(_host_eigvalsh_bits, out, bits, vmap_method="expand_dims")
+    return jax.lax.bitcast_convert_type(bits, jnp.float64)
+
+
+def eigvalsh_device(A):
+    """Eigenvalues of symmetric ``A (..., n, n)``, ascending, on A's device in A's dtype
+    (``jnp.linalg.eigvalsh``): no host round trip, which on a GPU or TPU would stall every
+    log point of a vmapped sweep on a copy to the host and back."""
+    return jnp.linalg.eigvalsh(A)
+
+
+def eigvalsh(A):
+    """Eigenvalues of symmetric ``A (..., n, n)``, ascending: ``eigvalsh_host`` or
+    ``eigvalsh_device`` as ``eigh_mode()`` says (host on CPU, on device on GPU and TPU)."""
+    return eigvalsh_host(A) if eigh_mode() == "host" else eigvalsh_device(A)
 
 
 def measure(
@@ -164,7 +218,7 @@ def measure(
     neuron_drift = jnp.linalg.norm(U - ref.U0, axis=1) * mask
     drift_fro = jnp.sqrt(jnp.sum(jnp.square(neuron_drift)))
     H = h_empirical(U, X, mask)
-    eig = eigvalsh_host(jnp.stack([H - ref.H0, H]))  # one host call for both spectra
+    eig = eigvalsh(jnp.stack([H - ref.H0, H]))  # one call for both spectra
     flips = ((X @ U.T >= 0) != ref.active0).astype(U.dtype) * mask[None, :]
 
     return {

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import chex
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray, Shaped
 
 # A neuron mask: 0/1 floats or bools, one entry per stored neuron.
@@ -39,9 +40,16 @@ class Critic(NamedTuple):
     a: jax.Array
 
 
+def default_float():
+    """JAX's default float dtype: float32, or float64 under ``jax_enable_x64`` (e.g. inside
+    ``with jax.enable_x64(True):``). Parameters, masks and metrics all follow it."""
+    return jnp.result_type(float)
+
+
 def width_mask(width: int | Int[ArrayLike, ""], max_width: int) -> Float[Array, " max_width"]:
-    """Float mask ``(max_width,)`` of the first ``width`` neurons (``width`` may be traced)."""
-    return (jnp.arange(max_width) < width).astype(jnp.float32)
+    """Float mask ``(max_width,)`` of the first ``width`` neurons (``width`` may be traced),
+    in the default float dtype."""
+    return (jnp.arange(max_width) < width).astype(default_float())
 
 
 def check_matrix(name: str, x, shape: str) -> None:
@@ -108,7 +116,7 @@ def _neuron_normal(key, j, shape):
 
 
 def _neuron_sign(key, j, shape):
-    return jax.random.rademacher(jax.random.fold_in(key, j), shape, dtype=jnp.float32)
+    return jax.random.rademacher(jax.random.fold_in(key, j), shape, dtype=default_float())
 
 
 def _per_neuron(draw, key, m: int, shape):
@@ -116,10 +124,37 @@ def _per_neuron(draw, key, m: int, shape):
     return jax.vmap(lambda j: draw(key, j, shape))(jnp.arange(m))
 
 
-def _check_sizes(**sizes):
-    for name, value in sizes.items():
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+INT32_MAX = 2**31 - 1
+
+
+def check_size(name: str, value, where: str = "") -> int:
+    """``value`` as a Python int in [1, 2^31 - 1] (Python or NumPy integers, not bools);
+    otherwise a ValueError naming ``where``/``name``, the value and what is allowed."""
+    ok = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    if not ok or not 0 < value <= INT32_MAX:
+        prefix = f"{where}: " if where else ""
+        raise ValueError(
+            f"{prefix}{name} must be a positive int below 2^31, got {value!r}"
+            + (f" of type {type(value).__name__}" if not ok else "")
+        )
+    return int(value)
+
+
+def check_key(key, where: str = "init") -> None:
+    """A PRNG key: ``jax.random.key(seed)`` or a legacy ``jax.random.PRNGKey(seed)``."""
+    if isinstance(key, jax.Array | np.ndarray):
+        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key) and key.shape == ():
+            return
+        if key.dtype == jnp.uint32 and key.shape == (2,):
+            return
+    raise ValueError(
+        f"{where}: key must be one PRNG key such as jax.random.key(0), got "
+        f"{type(key).__name__} {getattr(key, 'dtype', '')} {getattr(key, 'shape', '')}".rstrip()
+    )
+
+
+def _check_sizes(where, **sizes):
+    return [check_size(name, value, where) for name, value in sizes.items()]
 
 
 def init_generator(
@@ -129,12 +164,12 @@ def init_generator(
 
     ``init_generator(key, ...) == init(key, ...)[0]`` exactly (same key, same draws).
     """
-    _check_sizes(m=m, d_in=d_in, d_out=d_out)
+    m, d_in, d_out = _check_sizes("init", m=m, d_in=d_in, d_out=d_out)
     ku, kv, _, _ = jax.random.split(key, 4)
     U = _per_neuron(_neuron_normal, ku, m, (d_in,))
     V = _per_neuron(_neuron_sign, kv, m, (d_out,)).T
     if mask is not None:
-        mask, _ = _mask_and_width(mask, m, jnp.float32)
+        mask, _ = _mask_and_width(mask, m, U.dtype)
         U, V = U * mask[:, None], V * mask[None, :]
     return Generator(U, V)
 
@@ -144,12 +179,12 @@ def init_critic(key: PRNGKeyArray, m: int, d_out: int, mask: Mask = None) -> Cri
 
     ``init_critic(key, ...) == init(key, ...)[1]`` exactly (same key, same draws).
     """
-    _check_sizes(m=m, d_out=d_out)
+    m, d_out = _check_sizes("init_critic", m=m, d_out=d_out)
     _, _, kw, ka = jax.random.split(key, 4)
     W = _per_neuron(_neuron_normal, kw, m, (d_out,))
     a = _per_neuron(_neuron_sign, ka, m, ())
     if mask is not None:
-        mask, _ = _mask_and_width(mask, m, jnp.float32)
+        mask, _ = _mask_and_width(mask, m, W.dtype)
         W, a = W * mask[:, None], a * mask
     return Critic(W, a)
 
@@ -166,6 +201,8 @@ def init(
     (they then stay zero under training, since they receive zero gradient).
 
     Returns:
-      ``(Generator(U (m, d_in), V (d_out, m)), Critic(W (m, d_out), a (m,)))``.
+      ``(Generator(U (m, d_in), V (d_out, m)), Critic(W (m, d_out), a (m,)))``, all four in
+      the default float dtype (``default_float()``: float64 under ``jax_enable_x64``).
     """
+    check_key(key, "init")
     return init_generator(key, m, d_in, d_out, mask), init_critic(key, m, d_out, mask)

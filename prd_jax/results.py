@@ -7,6 +7,7 @@ writes. Finished units are never deleted: a unit that cannot be read is moved as
 ``<name>.corrupt`` and recomputed.
 """
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -50,22 +51,64 @@ def provenance() -> dict:
     }
 
 
+def _umask() -> int:
+    """The process's umask (read from /proc where possible: ``os.umask`` has to set it)."""
+    try:
+        for line in pathlib.Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _replace_atomic(write, path, suffix: str, mode: str = "wb") -> None:
+    """``write(file)`` into a temporary file next to ``path``, then rename it onto ``path``.
+
+    The file gets the permissions of a plain ``open`` (0666 minus the umask), not the 0600 of
+    ``tempfile``; a failed write removes the temporary file.
+    """
+    path = pathlib.Path(path)
+    f = tempfile.NamedTemporaryFile(mode, dir=path.parent, suffix=suffix, delete=False)
+    try:
+        with f:
+            write(f)
+        os.chmod(f.name, 0o666 & ~_umask())
+        os.replace(f.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(f.name)
+        raise
+
+
 def write_json_atomic(path, obj) -> None:
     """Write JSON to ``path`` via a temporary file and a rename."""
-    path = pathlib.Path(path)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as f:
-        json.dump(obj, f, indent=2, allow_nan=False)
-        tmp = f.name
-    os.replace(tmp, path)
+    text = json.dumps(obj, indent=2, allow_nan=False)  # fails before any file is touched
+    _replace_atomic(lambda f: f.write(text), path, ".tmp", "w")
 
 
 def save_npz_atomic(path, arrays: dict) -> None:
-    """Write ``arrays`` to ``path`` (.npz) via a temporary file and a rename."""
+    """Write ``arrays`` to ``path`` (.npz) via a temporary file and a rename (no pickles:
+    ``load_npz`` would refuse them)."""
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    objects = [k for k, v in arrays.items() if v.dtype.hasobject]
+    if objects:
+        raise TypeError(f"save_npz_atomic: arrays {objects} hold Python objects, not numbers")
+    _replace_atomic(lambda f: np.savez(f, **arrays), path, ".npz.tmp")
+
+
+def move_aside(path, suffix: str, why: str, stacklevel: int = 3) -> pathlib.Path:
+    """Rename ``path`` to ``<path><suffix>`` (never deleting it) and warn, naming why."""
     path = pathlib.Path(path)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz.tmp", delete=False) as f:
-        np.savez(f, **arrays)
-        tmp = f.name
-    os.replace(tmp, path)
+    aside, k = path.with_suffix(path.suffix + suffix), 0
+    while aside.exists():  # an earlier one: keep it too
+        k += 1
+        aside = path.with_suffix(f"{path.suffix}{suffix}.{k}")
+    os.replace(path, aside)
+    warnings.warn(f"{path} {why}; moved to {aside.name}, recomputing it", stacklevel=stacklevel)
+    return aside
 
 
 def load_npz(path, required=()) -> dict | None:
@@ -79,20 +122,22 @@ def load_npz(path, required=()) -> dict | None:
             raise ValueError(f"missing arrays {missing}")
         return arrays
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        aside = path.with_suffix(path.suffix + ".corrupt")
-        os.replace(path, aside)
-        warnings.warn(
-            f"{path} is unreadable ({err}); moved to {aside.name}, recomputing it", stacklevel=2
-        )
+        move_aside(path, ".corrupt", f"is unreadable ({err})")
         return None
+
+
+KEY_ARRAY = "cache_key"  # the key a bucket file was written under, stored inside it
 
 
 class BucketCache:
     """A ``grid.Cache`` over a results folder: one atomically written ``<key>.npz`` per bucket.
 
     Keys hash everything that determines a bucket's numbers, so a file is only ever reused by
-    the same computation. ``write=False`` (processes other than 0 under ``jax.distributed``)
-    reads but never writes.
+    the same computation. Each file also stores its key (array ``cache_key``): a file whose
+    stored key differs from its name's (renamed, copied from another sweep, or written before
+    keys were stored) is moved aside to ``.stale`` and recomputed, whatever ``config.json``
+    says. ``write=False`` (processes other than 0 under ``jax.distributed``) reads but never
+    writes.
     """
 
     def __init__(self, folder, write: bool = True):
@@ -101,11 +146,23 @@ class BucketCache:
 
     def get(self, key: str) -> dict | None:
         path = self.folder / f"{key}.npz"
-        return load_npz(path, required=("diverged", "steps_taken")) if path.exists() else None
+        if not path.exists():
+            return None
+        arrays = load_npz(path, required=("diverged", "steps_taken"))
+        if arrays is None:
+            return None
+        stored = arrays.pop(KEY_ARRAY, None)
+        stored = None if stored is None or stored.shape != () else str(stored)
+        if stored != key:
+            move_aside(
+                path, ".stale", f"was written for another computation (stored key {stored!r})"
+            )
+            return None
+        return arrays
 
     def put(self, key: str, arrays: dict) -> None:
         if self.write:
-            save_npz_atomic(self.folder / f"{key}.npz", arrays)
+            save_npz_atomic(self.folder / f"{key}.npz", {**arrays, KEY_ARRAY: np.asarray(key)})
 
 
 def prepare_folder(out, config: dict, resume: bool, overwrite: bool = False) -> pathlib.Path:
@@ -118,9 +175,13 @@ def prepare_folder(out, config: dict, resume: bool, overwrite: bool = False) -> 
       ``overwrite``, so finished results are never silently replaced.
     """
     out = pathlib.Path(out)
+    if resume and overwrite:
+        raise ResultsError(
+            "--resume and --overwrite contradict each other (reuse the finished parts, or "
+            "recompute them): pass only one"
+        )
     cfg_path = out / "config.json"
-    if out.exists() and not out.is_dir():
-        raise ResultsError(f"{out} exists and is not a folder; choose another --out")
+    check_writable_folder(out)
     if cfg_path.exists():
         try:
             old = json.loads(cfg_path.read_text())["config"]
@@ -142,8 +203,31 @@ def prepare_folder(out, config: dict, resume: bool, overwrite: bool = False) -> 
         if overwrite:
             for f in out.glob("*.npz"):
                 f.unlink()
-    out.mkdir(parents=True, exist_ok=True)
+    for f in out.glob("*.tmp") if out.is_dir() else ():  # left by a killed process
+        with contextlib.suppress(OSError):
+            f.unlink()
     write_json_atomic(cfg_path, {"config": config, "provenance": provenance()})
+    return out
+
+
+def check_writable_folder(out) -> pathlib.Path:
+    """Create the folder ``out`` if needed and check that files can be written in it.
+
+    Raises ``ResultsError`` (one line naming the path, the reason and the fix) for a path that
+    is a file, lies under a file, or cannot be created or written.
+    """
+    out = pathlib.Path(out)
+    fix = "choose another --out"
+    if out.exists() and not out.is_dir():
+        raise ResultsError(f"--out {out}: exists and is a file, not a folder; {fix}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        where = f" ({err.filename})" if err.filename and str(err.filename) != str(out) else ""
+        raise ResultsError(f"--out {out}: cannot write there: {reason}{where}; {fix}") from None
     return out
 
 

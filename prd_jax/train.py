@@ -22,6 +22,7 @@ value, is flagged ``diverged`` and frozen from then on; other runs of a batch ar
 """
 
 import dataclasses
+import functools
 import math
 from typing import NamedTuple
 
@@ -36,6 +37,7 @@ from prd_jax.losses import aug_loss
 from prd_jax.model import Critic, Generator, generator, init, width_mask
 
 LOG_SCHEDULES = ("linear", "geometric")
+INT32_MAX = 2**31 - 1  # steps and widths are int32 inside the compiled program
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +70,20 @@ class TrainConfig:
     def __post_init__(self):
         def positive_int(name):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"TrainConfig.{name} must be a positive int, got {value!r}")
+            ok = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+            if not ok or not 0 < value <= INT32_MAX:
+                raise ValueError(
+                    f"TrainConfig.{name} must be a positive int below 2^31, got {value!r}"
+                )
+            object.__setattr__(self, name, int(value))  # NumPy integers -> int (hash, JSON)
+
+        def number(name):
+            value = getattr(self, name)
+            ok = isinstance(value, int | float | np.integer | np.floating)
+            if not ok or isinstance(value, bool | np.bool_):
+                raise ValueError(f"TrainConfig.{name} must be a number, got {value!r}")
+            object.__setattr__(self, name, float(value))
+            return float(value)
 
         for name in ("width", "steps", "log_every", "logs_per_decade", "n_critic"):
             positive_int(name)
@@ -85,22 +99,30 @@ class TrainConfig:
                     f"TrainConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}"
                 )
         for name in ("lr", "critic_lr", "divergence_ratio"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not value > 0 or not math.isfinite(value):
-                raise ValueError(f"TrainConfig.{name} must be a positive number, got {value!r}")
+            value = number(name)
+            if not value > 0 or not math.isfinite(value):
+                raise ValueError(
+                    f"TrainConfig.{name} must be a finite number > 0, got {getattr(self, name)!r}"
+                )
         for name in ("lambda_adv", "gp_weight"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or value < 0 or not math.isfinite(value):
-                raise ValueError(f"TrainConfig.{name} must be a number >= 0, got {value!r}")
-        if self.critic_radius is not None and not self.critic_radius > 0:
+            value = number(name)
+            if not value >= 0 or not math.isfinite(value):
+                raise ValueError(f"TrainConfig.{name} must be a finite number >= 0, got {value!r}")
+        if self.critic_radius is not None and not (
+            number("critic_radius") > 0 and math.isfinite(self.critic_radius)
+        ):
             raise ValueError(
-                f"TrainConfig.critic_radius must be > 0 or None, got {self.critic_radius!r}"
+                f"TrainConfig.critic_radius must be a finite number > 0 or None, "
+                f"got {self.critic_radius!r}"
             )
         for name in ("train_v", "freeze_a"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"TrainConfig.{name} must be a bool, got {getattr(self, name)!r}")
         if self.image_shape is not None and (
-            not all(isinstance(s, int) and s > 0 for s in self.image_shape)
+            not isinstance(self.image_shape, tuple)
+            or not all(
+                isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in self.image_shape
+            )
         ):
             raise ValueError(
                 f"TrainConfig.image_shape must be positive ints, got {self.image_shape}"
@@ -132,6 +154,18 @@ class TrainConfig:
                 f"unknown hyper-parameter(s) {sorted(unknown)}; valid: {sorted(values)}"
             )
         values.update(overrides)
+        for name, value in overrides.items():
+            try:
+                arr = np.asarray(value)
+                numeric = arr.dtype != bool and (
+                    np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+                )
+            except (TypeError, ValueError):  # ragged lists and the like
+                numeric = False
+            if not numeric or arr.size == 0 or not np.all(np.isfinite(arr)):
+                raise ValueError(
+                    f"HParams.{name} must be finite numbers (a scalar or an array), got {value!r}"
+                )
         for name in ("lr", "critic_lr"):
             if np.any(np.asarray(values[name]) <= 0):
                 raise ValueError(f"HParams.{name} must be > 0, got {values[name]!r}")
@@ -145,7 +179,8 @@ class TrainConfig:
             )
         # Broadcast every field to one shape, so ``hparams(lambda_adv=[0, 1])`` is a batch of 2.
         shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
-        dtypes = dict(lr=jnp.float32, critic_lr=jnp.float32, lambda_adv=jnp.float32)
+        real = jnp.result_type(float)  # float32, or float64 under jax_enable_x64
+        dtypes = dict(lr=real, critic_lr=real, lambda_adv=real)
         return HParams(
             **{
                 k: jnp.broadcast_to(jnp.asarray(v, dtypes.get(k, jnp.int32)), shape)
@@ -190,7 +225,13 @@ def _all_finite(tree):
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
 
 
-def make_train(cfg: TrainConfig, critic: critics_lib.CriticTransform | None = None):
+def _log_point_on_host(on_log, reached, loss):
+    """``make_train``'s progress call: ``on_log(step)``, then the loss back, unchanged."""
+    on_log(int(np.asarray(reached).ravel()[0]))
+    return np.asarray(loss)
+
+
+def make_train(cfg: TrainConfig, critic: critics_lib.CriticTransform | None = None, on_log=None):
     """Build ``train(key, hparams, X, Y) -> TrainResult`` for a static config.
 
     ``train`` is pure: jit it, vmap it over keys and hparams (``in_axes=(0, 0, None, None)``),
@@ -201,6 +242,12 @@ def make_train(cfg: TrainConfig, critic: critics_lib.CriticTransform | None = No
       cfg: the static configuration.
       critic: a ``critics.CriticTransform``; default ``critics.from_config(cfg)`` (the critic
         ``cfg.critic`` names). The step calls ``critic.update`` without knowing which it is.
+      on_log: opt-in progress hook, ``on_log(step)`` called on the host with the generator step
+        reached at each log point after the first, once that point's metrics are computed
+        (a host callback through which the loss passes unchanged). Under ``vmap`` it is one
+        call per log point and per program (per device under ``shard_map``), not one per run.
+        It must be quick and must not call JAX. None (default): no callback, the program and
+        its numbers are unchanged (on, the numbers are identical too).
     """
     spacings = np.diff(np.asarray(cfg.log_steps(), np.int32))
     critic = critic if critic is not None else critics_lib.from_config(cfg)
@@ -269,7 +316,31 @@ def make_train(cfg: TrainConfig, critic: critics_lib.CriticTransform | None = No
             jnp.zeros((), bool),
         )
         first = jax.tree.map(lambda x: x[None], measure(state))
-        state, logged = jax.lax.scan(log_block, state, spacings)
+        if on_log is None:
+            state, logged = jax.lax.scan(log_block, state, spacings)
+        else:
+
+            def log_block_reporting(state, xs):
+                spacing, reached = xs
+                state, logged = log_block(state, spacing)
+                # The host call receives this block's loss and returns it unchanged: the data
+                # dependence orders it after the block's work (an optimization barrier does
+                # not: XLA aliases its buffers away), and its result being used, it is never
+                # pruned. vmap_method="expand_dims": one call per log point and program
+                # (per device under shard_map) with the whole batch, never one per run.
+                loss = logged["loss_sup"]
+                logged = dict(logged)
+                logged["loss_sup"] = jax.pure_callback(
+                    functools.partial(_log_point_on_host, on_log),
+                    jax.ShapeDtypeStruct(loss.shape, loss.dtype),
+                    reached,
+                    loss,
+                    vmap_method="expand_dims",
+                )
+                return state, logged
+
+            reached = np.asarray(cfg.log_steps()[1:], np.int32)
+            state, logged = jax.lax.scan(log_block_reporting, state, (spacings, reached))
         stacked = {k: jnp.concatenate([first[k], logged[k]]) for k in metrics_lib.METRIC_NAMES}
         return TrainResult(
             metrics=stacked,

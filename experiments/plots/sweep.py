@@ -1,6 +1,7 @@
 """Figures of a width sweep, drawn from its ``summary.json`` and bucket arrays."""
 
 import pathlib
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -51,42 +52,54 @@ def _finite(x):
     return np.array([np.nan if v is None else v for v in x], dtype=np.float64)
 
 
-def plot_all(summary: dict, runs: dict, out) -> list[pathlib.Path]:
-    """Write every sweep figure into ``out``; returns their paths."""
-    out = pathlib.Path(out)
-    paths = []
+class Skip(Exception):
+    """A figure that has nothing to show; the message says why (one line)."""
 
-    def save(fig, name):
-        path = out / name
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
 
-    save(
-        _two_panels(
-            summary,
-            runs,
-            "drift_max",
-            r"$\max_j \|u_j(t) - u_j(0)\|_2$",
-            "Per-neuron drift from initialisation",
-        ),
-        "drift.png",
+def _need_runs(summary, runs, metric=None):
+    """Skip unless some run finished without diverging and has positive values to plot."""
+    ok = np.zeros(len(runs["diverged"]), bool)
+    for mode in MODES:
+        ok |= _mode_mask(runs, mode)
+    if not ok.any():
+        raise Skip(f"all {len(ok)} runs diverged")
+    if len(summary["log_steps"]) < 2:
+        raise Skip("no step after initialisation was logged")
+    if metric is not None:
+        vals = np.asarray(runs[metric])[ok][:, 1:]
+        if not np.any(np.isfinite(vals) & (vals > 0)):
+            raise Skip(f"{metric} is 0 for every run (nothing on a log scale)")
+
+
+def drift_figure(summary, runs):
+    _need_runs(summary, runs, "drift_max")
+    return _two_panels(
+        summary,
+        runs,
+        "drift_max",
+        r"$\max_j \|u_j(t) - u_j(0)\|_2$",
+        "Per-neuron drift from initialisation",
     )
+
+
+def kernel_figure(summary, runs):
+    _need_runs(summary, runs, "kernel_dev")
     lam0 = summary["lambda0"]
-    save(
-        _two_panels(
-            summary,
-            runs,
-            "kernel_dev",
-            r"$\|H(t) - H(0)\|_2$",
-            "Kernel deviation",
-            hline=lam0 / 4,
-            hlabel=r"$\lambda_0/4$ (Remark 1)",
-        ),
-        "kernel_deviation.png",
+    return _two_panels(
+        summary,
+        runs,
+        "kernel_dev",
+        r"$\|H(t) - H(0)\|_2$",
+        "Kernel deviation",
+        hline=lam0 / 4 if lam0 is not None and lam0 > 0 else None,
+        hlabel=r"$\lambda_0/4$ (Remark 1)",
     )
 
-    # Fraction broken at the horizon vs width, with m*.
+
+def fraction_figure(summary, runs):
+    """Fraction broken at the horizon vs width, with m*."""
+    if not any(summary["threshold"].get(mode, {}).get("widths") for mode in MODES):
+        raise Skip(f"all {len(runs['diverged'])} runs diverged")
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for mode in MODES:
         th = summary["threshold"].get(mode, {})
@@ -97,7 +110,8 @@ def plot_all(summary: dict, runs: dict, out) -> list[pathlib.Path]:
             ax.axvline(th["m_star"], color=MODE_COLOR[mode], ls=":", lw=1.2)
             lo, hi = _finite(th["ci"])
             hi = hi if np.isfinite(hi) else max(th["widths"])
-            ax.axvspan(lo, hi, color=MODE_COLOR[mode], alpha=0.1, lw=0)
+            if np.isfinite(lo):
+                ax.axvspan(lo, hi, color=MODE_COLOR[mode], alpha=0.1, lw=0)
     ax.axhline(0.5, color="gray", lw=0.8)
     ax.set_xscale("log", base=2)
     ax.set_ylim(-0.05, 1.05)
@@ -109,12 +123,18 @@ def plot_all(summary: dict, runs: dict, out) -> list[pathlib.Path]:
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    save(fig, "fraction_broken.png")
+    return fig
 
-    # m*(T) vs T: the measurement (left), and the same next to the paper's formula (right).
-    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.6))
-    widths = np.asarray(summary["threshold"].get("supervised", {}).get("widths") or [1])
+
+def horizon_figure(summary, runs):
+    """m*(T) vs T: the measurement (left), and the same next to the paper's formula (right)."""
+    curves = summary["threshold_vs_horizon"]
+    if not any(curves.get(mode) for mode in MODES):
+        raise Skip("no threshold curve (every run diverged, or no horizon after step 0)")
+    listed = [summary["threshold"].get(mode, {}).get("widths") or [] for mode in MODES]
+    widths = np.asarray(sum(listed, []) or [1], np.float64)
     top = float(np.max(widths))
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.6))
     for ax in axes:
         for mode in MODES:
             curve = summary["threshold_vs_horizon"].get(mode, [])
@@ -171,11 +191,21 @@ def plot_all(summary: dict, runs: dict, out) -> list[pathlib.Path]:
     for ax in axes:
         ax.legend(fontsize=7)
     fig.tight_layout()
-    save(fig, "threshold_vs_horizon.png")
+    return fig
 
-    # Breakdown time and final drift vs width, with fits.
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+
+def _fit_label(fit):
+    ci = fit.get("ci") or [None, None]
+    band = f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if None not in ci else ""
+    return f"fit: m^{fit['exponent']:+.2f}{band}"
+
+
+def scaling_figure(summary, runs):
+    """Breakdown time and final drift vs width, with fits."""
     rec = summary["runs"]
+    if not any(not r["diverged"] for r in rec):
+        raise Skip(f"all {len(rec)} runs diverged")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     for mode in MODES:
         is_mode = [
             (r["lambda_adv"] == 0) == (mode == "supervised") and not r["diverged"] for r in rec
@@ -184,6 +214,8 @@ def plot_all(summary: dict, runs: dict, out) -> list[pathlib.Path]:
         tb = _finite([r["breakdown_time"] for r, k in zip(rec, is_mode, strict=True) if k])
         dr = np.array([r["final_drift_max"] for r, k in zip(rec, is_mode, strict=True) if k])
         color = MODE_COLOR[mode]
+        if not len(w):
+            continue
         jitter = np.exp(np.random.default_rng(0).uniform(-0.06, 0.06, len(w)))
         axes[0].plot(
             w[np.isfinite(tb)] * jitter[np.isfinite(tb)],
@@ -197,7 +229,7 @@ def plot_all(summary: dict, runs: dict, out) -> list[pathlib.Path]:
         axes[1].plot(w * jitter, dr, "o", color=color, alpha=0.6, ms=4, label=mode)
         for ax, key in ((axes[0], "breakdown_time_exponent_fit"), (axes[1], "drift_exponent_fit")):
             fit = summary[key].get(mode, {})
-            if fit.get("exponent") is not None:
+            if fit.get("exponent") is not None and fit.get("prefactor") is not None:
                 xs = np.geomspace(w.min(), w.max(), 20)
                 ax.plot(
                     xs,
@@ -205,11 +237,10 @@ def plot_all(summary: dict, runs: dict, out) -> list[pathlib.Path]:
                     "-",
                     color=color,
                     lw=1,
-                    label=f"fit: m^{fit['exponent']:+.2f} "
-                    f"[{fit['ci'][0]:+.2f}, {fit['ci'][1]:+.2f}]",
+                    label=_fit_label(fit),
                 )
     sup_fit = summary["drift_exponent_fit"].get("supervised", {})
-    if sup_fit.get("exponent") is not None:
+    if sup_fit.get("exponent") is not None and sup_fit.get("prefactor") is not None:
         ws = np.array([r["width"] for r in rec], np.float64)
         xs = np.geomspace(ws.min(), ws.max(), 20)
         anchor = sup_fit["prefactor"] * np.sqrt(xs[0]) * xs[0] ** sup_fit["exponent"]
@@ -229,5 +260,43 @@ def plot_all(summary: dict, runs: dict, out) -> list[pathlib.Path]:
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, which="both", lw=0.4)
     fig.tight_layout()
-    save(fig, "scaling.png")
+    return fig
+
+
+FIGURES = {
+    "drift.png": drift_figure,
+    "kernel_deviation.png": kernel_figure,
+    "fraction_broken.png": fraction_figure,
+    "threshold_vs_horizon.png": horizon_figure,
+    "scaling.png": scaling_figure,
+}
+
+
+def plot_all(summary: dict, runs: dict, out, log=print) -> list[pathlib.Path]:
+    """Write every sweep figure that can be drawn into ``out``; returns their paths.
+
+    Each figure is drawn on its own: one that has nothing to show (every run diverged, no
+    breakdown, a single width or seed...) or fails to draw is skipped with a one-line note
+    through ``log``, and the others are still written. ``KeyboardInterrupt`` propagates.
+    """
+    out = pathlib.Path(out)
+    paths = []
+    for name, draw in FIGURES.items():
+        fig = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # empty log axes and the like: judged here
+                fig = draw(summary, runs)
+                path = out / name
+                fig.savefig(path, dpi=110)
+            paths.append(path)
+        except Skip as why:
+            log(f"figure {name} skipped: {why}")
+        except Exception as err:  # noqa: BLE001 - a figure must never lose the results
+            first = (str(err).strip().splitlines() or [""])[0][:200]
+            log(f"figure {name} skipped: could not be drawn ({type(err).__name__}: {first})")
+        finally:
+            if fig is not None:
+                plt.close(fig)
+            plt.close("all")
     return paths

@@ -1,0 +1,167 @@
+"""Crashes lose nothing finished: SIGKILL at a random moment then --resume gives the summary of
+an uninterrupted run; Ctrl-C exits 130 with a message; bucket files carry their key; results
+files get the user's umask."""
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from experiments import sweep
+from prd_jax import results
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The tiny preset: two buckets ([4, 8] and [16]), compiled once per pytest process.
+CFG = sweep.PRESETS["tiny"]
+TIMING = ("wall_seconds", "compiles")  # how long, and how much this process had to compile
+
+
+def _start(out, *extra):
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONUNBUFFERED="1")
+    cmd = [sys.executable, "-m", "experiments.sweep", "--preset", "tiny", "--out", out]
+    return subprocess.Popen(
+        [*cmd, *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def _wait_for_line(proc, marker, deadline=120):
+    """Read stdout until a line containing ``marker`` (False if the process ended first)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        line = proc.stdout.readline()
+        if not line:
+            return False
+        if marker in line:
+            return True
+    return False
+
+
+def _comparable(summary):
+    return {k: v for k, v in summary.items() if k not in TIMING}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("whole")
+    return out, sweep.run(CFG, out, log=lambda *_: None)
+
+
+@pytest.mark.parametrize("seed", [3])
+def test_sigkill_at_a_random_moment_then_resume_matches(uninterrupted, tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    out = tmp_path / "killed"
+    proc = _start(str(out))
+    # A random moment: after a random number of finished buckets (0 = during the first
+    # compile), plus a random fraction of a second into the next one.
+    finished = int(rng.integers(0, 2))
+    marker = "sweep:" if finished == 0 else f"bucket {finished}/2"
+    assert _wait_for_line(proc, marker), proc.stderr.read()
+    time.sleep(float(rng.uniform(0.0, 0.6)))
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    kept = sorted(out.glob("bucket_*.npz"))
+    assert len(kept) >= finished  # finished buckets survive a SIGKILL
+    resumed = _start(str(out), "--resume")
+    stdout, stderr = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, stderr
+    assert stdout.count("finished earlier") == len(kept)  # reused, not recomputed
+    summary = json.loads((out / "summary.json").read_text())
+    expected = json.loads(json.dumps(_comparable(uninterrupted[1])))  # as written to disk
+    assert _comparable(summary) == expected
+    assert not list(out.glob("*.tmp")) and not list(out.glob("*.corrupt"))
+
+
+def test_ctrl_c_exits_130_with_a_message(tmp_path):
+    proc = _start(str(tmp_path / "sigint"))
+    assert _wait_for_line(proc, "sweep:"), proc.stderr.read()  # compiling the first bucket
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "--resume" in stderr
+    assert "Traceback" not in stderr and "Segmentation" not in stderr, stderr
+    assert (tmp_path / "sigint" / "config.json").exists()
+
+
+def test_summary_is_written_before_any_figure(tmp_path, monkeypatch):
+    import experiments.plots.sweep as plots
+
+    def interrupted(*_, **__):
+        raise KeyboardInterrupt  # Ctrl-C while the figures are drawn
+
+    monkeypatch.setattr(plots, "plot_all", interrupted)
+    lines = []
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run(CFG, tmp_path, log=lines.append)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["figures"] == [] and len(summary["runs"]) == 3 * 2 * 2
+    assert any(line.startswith("criterion:") for line in lines)  # the table was logged
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o002, 0o077])
+def test_results_files_get_the_umask(tmp_path, mask):
+    old = os.umask(mask)
+    try:
+        results.write_json_atomic(tmp_path / "a.json", {"x": 1})
+        results.save_npz_atomic(tmp_path / "b.npz", {"x": np.zeros(2)})
+    finally:
+        os.umask(old)
+    for name in ("a.json", "b.npz"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.npz"]  # no temp left
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path):
+    with pytest.raises(ValueError):
+        results.write_json_atomic(tmp_path / "a.json", {"x": float("nan")})  # strict JSON
+    with pytest.raises(TypeError):
+        results.save_npz_atomic(tmp_path / "b.npz", {"x": np.zeros(2), "y": object()})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bucket_file_with_another_key_is_moved_aside_and_recomputed(tmp_path):
+    cache = results.BucketCache(tmp_path)
+    arrays = {"diverged": np.zeros(2, bool), "steps_taken": np.ones(2, np.int32)}
+    cache.put("bucket_a", arrays)
+    got = cache.get("bucket_a")
+    assert set(got) == {"diverged", "steps_taken"}  # the stored key is not handed back
+    np.testing.assert_array_equal(got["steps_taken"], arrays["steps_taken"])
+    # Renamed (or copied from another sweep) onto another key: refused, kept aside.
+    os.replace(tmp_path / "bucket_a.npz", tmp_path / "bucket_b.npz")
+    with pytest.warns(UserWarning, match="another computation.*bucket_a"):
+        assert cache.get("bucket_b") is None
+    assert (tmp_path / "bucket_b.npz.stale").exists() and not (tmp_path / "bucket_b.npz").exists()
+    # A file without a stored key (written by hand or by an older version): refused too.
+    results.save_npz_atomic(tmp_path / "bucket_c.npz", arrays)
+    with pytest.warns(UserWarning, match="another computation"):
+        assert cache.get("bucket_c") is None
+    assert (tmp_path / "bucket_c.npz.stale").exists()
+    # Again under the same name: the first file moved aside is kept as well.
+    results.save_npz_atomic(tmp_path / "bucket_c.npz", arrays)
+    with pytest.warns(UserWarning, match="bucket_c.npz.stale.1"):
+        assert cache.get("bucket_c") is None
+    assert (tmp_path / "bucket_c.npz.stale").exists()
+
+
+def test_sweep_refuses_a_bucket_of_another_sweep_without_config_json(uninterrupted, tmp_path):
+    """A bucket file renamed onto another key is recomputed even without config.json."""
+    other = dataclasses.replace(CFG, data_seed=CFG.data_seed + 1)
+    lines = []
+    sweep.run(other, tmp_path, log=lines.append)
+    first = sorted(tmp_path.glob("bucket_*.npz"))[0]
+    (tmp_path / "config.json").unlink()
+    (tmp_path / "summary.json").unlink()
+    # Put this sweep's first bucket under the other sweep's name: same widths, other data.
+    whole = sorted(uninterrupted[0].glob("bucket_*.npz"))[0]
+    first.write_bytes(whole.read_bytes())
+    with pytest.warns(UserWarning, match="another computation"):
+        again = sweep.run(other, tmp_path, resume=True, log=lines.append)
+    assert first.with_suffix(".npz.stale").exists()
+    assert json.loads((tmp_path / "summary.json").read_text())["runs"] == again["runs"]
