@@ -163,6 +163,7 @@ def run(cfg: Config):
         "diverged": {mode: bool(r.diverged) for mode, r in runs.items()},
     }
     series.update(steps=steps, time=t, theorem2_bound=thm2, theorem1_bound=thm1, modes=MODES)
+    found = claims.mark_diverged(found, sum(int(r.diverged) for r in runs.values()))
     return {"summary": summary, "claims": found, "series": series}, {}
 
 

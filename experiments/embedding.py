@@ -95,7 +95,11 @@ def run(cfg: Config):
     # One entry per mode (supervised, adversarial): the grid's lambda_adv axis.
     summary["final_loss_sup"] = one.metrics["loss_sup"][:, -1].tolist()
     summary["drift_rel"] = one.metrics["drift_rel"][:, -1].tolist()
-    results = {"summary": summary, "claims": _claims(cfg, stats), "embedding_stats": stats}
+    results = {
+        "summary": summary,
+        "claims": claims.mark_diverged(_claims(cfg, stats), int(np.sum(grid.diverged))),
+        "embedding_stats": stats,
+    }
     return results, arrays
 
 

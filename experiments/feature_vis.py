@@ -116,6 +116,7 @@ def run(cfg: Config):
     summary["pga_vs_kkt_max_abs"] = max(c["pga_vs_kkt_max_abs"] for c in checks.values())
     summary |= {"checks": checks, "feature_pattern_stats": stats}
     found = _claims(cfg, per_neuron, stats, align)
+    found = claims.mark_diverged(found, int(np.sum(grid.diverged)))
     return {"summary": summary, "claims": found}, arrays
 
 

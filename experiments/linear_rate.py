@@ -158,7 +158,7 @@ def _panel(name, title, X, Y, steps, cfg):
             "unconstrained WGAN-GP critic, so κμ ≫ r0: the bound is vacuous here",
         ),
     ]
-    return panel, stats, found
+    return panel, stats, claims.mark_diverged(found, int(np.sum(grid.diverged)))
 
 
 def run(cfg: Config):

@@ -113,7 +113,10 @@ def run(cfg: Config):
     summary = {"dataset": info["dataset"], "data": info, "n": cfg.n, "image_shape": list(shape)}
     summary |= {"target": info["target"], "width": cfg.width, "steps": cfg.steps, "lr": lr}
     summary |= {"n_show": cfg.n_show, **common.spectrum_info(X), "runs": runs}
-    return {"summary": summary, "claims": _claims(cfg, runs, mats, shape)}, arrays
+    return {
+        "summary": summary,
+        "claims": claims.mark_diverged(_claims(cfg, runs, mats, shape), int(np.sum(grid.diverged))),
+    }, arrays
 
 
 def _claims(cfg, runs, mats, shape):

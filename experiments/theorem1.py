@@ -142,6 +142,7 @@ def run(cfg: Config):
         "bound_per_neuron": bound,
         "theorem1_oform": oform,
     }
+    found = claims.mark_diverged(found, int(np.sum(grid.diverged)))
     return {"summary": summary, "claims": found, "series": series}, {}
 
 

@@ -15,6 +15,8 @@ computed by the rule of the claim's kind from the numbers in the record itself, 
   the interval excludes 0 on the predicted side, fails iff it excludes 0 on the other side,
   inconclusive otherwise or with fewer than ``min_samples`` samples.
 - ``finding``: a number with its interval; no verdict.
+
+A claim whose numbers include a diverged run is ``inconclusive`` (``mark_diverged``).
 """
 
 import math
@@ -103,6 +105,22 @@ def finding(statement: str, value, interval=None, note="") -> dict:
     return _record("finding", statement, note, True, measured=_floats(value), ci=ci)
 
 
+def mark_diverged(records: list[dict], diverged_runs: int) -> list[dict]:
+    """The records with the number of diverged runs they rest on, verdicts recomputed: a claim
+    judged on numbers that include a diverged run is ``inconclusive`` (findings stay findings),
+    and its note says why."""
+    out = []
+    for rec in records:
+        rec = dict(rec, diverged_runs=int(diverged_runs))
+        if diverged_runs and rec["kind"] != "finding":
+            rec["note"] = (
+                f"{diverged_runs} run(s) diverged: not judged. " + rec.get("note", "")
+            ).strip()
+        rec["verdict"] = judge(rec)
+        out.append(rec)
+    return out
+
+
 def _t_interval(d) -> tuple[float, tuple[float, float]]:
     from scipy import stats
 
@@ -119,6 +137,8 @@ def judge(rec: dict) -> str:
     kind = rec["kind"]
     if kind == "finding":
         return "finding"
+    if rec.get("diverged_runs", 0) > 0:
+        return "inconclusive"
     if not rec["hypotheses"]:
         return "outside_hypotheses"
     if kind == "upper_bound":

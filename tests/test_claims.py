@@ -47,3 +47,12 @@ def test_judge_recomputes_and_detects_a_tampered_verdict():
         assert claims.judge(rec) == rec["verdict"] in claims.VERDICTS
     tampered = dict(records[1], measured=2.05)
     assert claims.judge(tampered) == "holds" != records[1]["verdict"]
+
+
+def test_claims_on_diverged_runs_are_not_judged():
+    records = [claims.upper_bound("b", 1.0, 2.0), claims.finding("f", 3.0)]
+    marked = claims.mark_diverged(records, 2)
+    assert [r["verdict"] for r in marked] == ["inconclusive", "finding"]
+    assert "2 run(s) diverged" in marked[0]["note"]
+    assert all(claims.judge(r) == r["verdict"] for r in marked)
+    assert claims.mark_diverged(records, 0)[0]["verdict"] == "holds"
