@@ -108,7 +108,7 @@ def make_main(name: str, doc: str, presets: dict, run, plot):
         start = time.perf_counter()
         try:
             results, arrays = run(cfg)
-        except DataError as err:  # a missing or unusable data set: one line with the fix
+        except (DataError, ValueError) as err:  # missing data or a bad value: one line, the fix
             parser.exit(2, f"{parser.prog}: error: {' '.join(str(err).split())}\n")
         except KeyboardInterrupt:
             parser.exit(130, f"\n{parser.prog}: interrupted; nothing of this run was written\n")

@@ -244,3 +244,13 @@ def test_data_needs_reads_every_presets_image_fields():
         "digits",
         "x",
     ]
+
+
+def test_a_bad_value_found_while_running_is_one_line(tmp_path, capsys):
+    from experiments import patterns_mnist
+
+    with pytest.raises(SystemExit) as err:
+        patterns_mnist.main(["--preset", "tiny", "--set", "factor=3", "--out", str(tmp_path)])
+    assert err.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "factor=3" in lines[0] and "[1, 2, 4, 7, 14, 28]" in lines[0]
