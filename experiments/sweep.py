@@ -300,9 +300,9 @@ def write_runs_jsonl(path, runs, log_steps, lrs=None) -> int:
 
     import numpy as np
 
+    from prd_jax import results
     from prd_jax.metrics import METRIC_NAMES
 
-    path = pathlib.Path(path)
     steps = np.asarray(log_steps, np.int64)
     n = len(runs["diverged"])
     lr = runs.get("run_lr", np.full(n, lrs[0] if lrs else np.nan))
@@ -313,24 +313,20 @@ def write_runs_jsonl(path, runs, log_steps, lrs=None) -> int:
         x = float(x)
         return x if math.isfinite(x) else None
 
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
-        for r in range(n):
-            head = {
-                "width": int(runs["run_width"][r]),
-                "seed": int(runs["run_seed"][r]),
-                "lambda_adv": number(lam[r]),
-                "lr": number(lr[r]),
-            }
-            tail = {
-                "diverged": bool(runs["diverged"][r]),
-                "steps_taken": int(runs["steps_taken"][r]),
-            }
-            for j, step in enumerate(steps):
-                record = head | {"step": int(step), "t": number(lr[r] * step)} | tail
-                record |= {k: number(runs[k][r, j]) for k in names}
-                f.write(json.dumps(record, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    lines = []
+    for r in range(n):
+        head = {
+            "width": int(runs["run_width"][r]),
+            "seed": int(runs["run_seed"][r]),
+            "lambda_adv": number(lam[r]),
+            "lr": number(lr[r]),
+        }
+        tail = {"diverged": bool(runs["diverged"][r]), "steps_taken": int(runs["steps_taken"][r])}
+        for j, step in enumerate(steps):
+            record = head | {"step": int(step), "t": number(lr[r] * step)} | tail
+            record |= {k: number(runs[k][r, j]) for k in names}
+            lines.append(json.dumps(record, allow_nan=False) + "\n")
+    results.write_text_atomic(path, "".join(lines))
     return n * len(steps)
 
 

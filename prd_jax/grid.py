@@ -179,7 +179,6 @@ def padding_overhead(buckets) -> float:
 # ----------------------------------------------------------------------------- one bucket
 
 _TRACES = {"count": 0}  # incremented each time a bucket's program is traced
-_TIMINGS = {"compile_seconds": 0.0, "run_seconds": 0.0}  # of the last bucket _run_bucket ran
 # run_grid(log_progress=True): the hook ``fn(step, seconds)`` of the bucket now running.
 _LOG_HOOK = {"fn": None, "start": 0.0, "shards": 1, "seen": {}, "lock": threading.Lock()}
 
@@ -241,10 +240,10 @@ def _global_arrays(tree, sharding):
     return jax.tree.map(put, tree)
 
 
-def _run_bucket(cfg, critic, weights, seeds, hparams, X, Y) -> dict:
+def _run_bucket(cfg, critic, weights, seeds, hparams, X, Y) -> tuple[dict, dict]:
     """Run ``(B,)`` seeds and hparams in one program sharded over every device of every
     process (``jax.devices()`` is global under ``jax.distributed``); numpy out, the same
-    on every process."""
+    on every process, with ``{"compile_seconds", "run_seconds"}``."""
     num_runs = len(seeds)
     devices = jax.devices()
     runs = (np.asarray(seeds, np.int32), jax.tree.map(np.asarray, hparams))
@@ -267,13 +266,13 @@ def _run_bucket(cfg, critic, weights, seeds, hparams, X, Y) -> dict:
 
         out = multihost_utils.process_allgather(out, tiled=True)
     out = jax.device_get(out)
-    _TIMINGS.update(
+    timing = dict(
         compile_seconds=compiled_at - start, run_seconds=time.perf_counter() - compiled_at
     )
     flat = {f"metric/{k}": v for k, v in out["metrics"].items()}
     flat.update({f"weight/{k}": v for k, v in out.get("weights", {}).items()})
     flat.update(diverged=out["diverged"], steps_taken=out["steps_taken"])
-    return {k: np.asarray(v)[:num_runs] for k, v in flat.items()}
+    return {k: np.asarray(v)[:num_runs] for k, v in flat.items()}, timing
 
 
 # ----------------------------------------------------------------------------- the grid
@@ -534,10 +533,12 @@ def run_grid(
             if log_progress and progress is not None:
                 _LOG_HOOK["fn"] = _log_point_reporter(progress, i, buckets, cfg.steps)
             try:
-                part = _compute_bucket(cfg, critic, weights, bucket_coords, constants, X, Y)
+                part, seconds = _compute_bucket(
+                    cfg, critic, weights, bucket_coords, constants, X, Y
+                )
             finally:
                 _LOG_HOOK["fn"] = None
-            timing.update(_TIMINGS)
+            timing.update(seconds)
             if cache is not None:
                 cache.put(key, part)
         cached += was_cached
@@ -559,8 +560,7 @@ def run_grid(
                 )
             )
     compiles = _TRACES["count"] - compiles0
-    result = _assemble(cfg, coords, shape, buckets, parts, weights, compiles, cached)
-    return dataclasses.replace(result, timings=tuple(timings))
+    return _assemble(cfg, coords, shape, buckets, parts, weights, compiles, cached, timings)
 
 
 def _log_point_reporter(progress, i, buckets, steps):
@@ -627,7 +627,7 @@ def _from_process_0(part: dict | None) -> dict | None:
     return out
 
 
-def _compute_bucket(cfg, critic, weights, bucket_coords, constants, X, Y) -> dict:
+def _compute_bucket(cfg, critic, weights, bucket_coords, constants, X, Y) -> tuple[dict, dict]:
     mesh = np.meshgrid(*bucket_coords.values(), indexing="ij")
     runs = {k: m.ravel() for k, m in zip(bucket_coords, mesh, strict=True)}
     bucket_cfg = dataclasses.replace(cfg, width=int(bucket_coords["width"].max()))
@@ -636,7 +636,7 @@ def _compute_bucket(cfg, critic, weights, bucket_coords, constants, X, Y) -> dic
     return _run_bucket(bucket_cfg, critic, weights, runs["seed"], hparams, X, Y)
 
 
-def _assemble(cfg, coords, shape, buckets, parts, weights, compiles, cached) -> GridResult:
+def _assemble(cfg, coords, shape, buckets, parts, weights, compiles, cached, timings):
     """Scatter each bucket's flat runs back into arrays shaped ``(*shape, ...)``."""
     widths = coords["width"]
     M = int(widths.max())
@@ -665,6 +665,7 @@ def _assemble(cfg, coords, shape, buckets, parts, weights, compiles, cached) -> 
         buckets=tuple(buckets),
         compiles=compiles,
         cached=cached,
+        timings=tuple(timings),
     )
 
 

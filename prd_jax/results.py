@@ -83,10 +83,14 @@ def _replace_atomic(write, path, suffix: str, mode: str = "wb") -> None:
         raise
 
 
+def write_text_atomic(path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename."""
+    _replace_atomic(lambda f: f.write(text), path, ".tmp", "w")
+
+
 def write_json_atomic(path, obj) -> None:
     """Write JSON to ``path`` via a temporary file and a rename."""
-    text = json.dumps(obj, indent=2, allow_nan=False)  # fails before any file is touched
-    _replace_atomic(lambda f: f.write(text), path, ".tmp", "w")
+    write_text_atomic(path, json.dumps(obj, indent=2, allow_nan=False))  # fails before writing
 
 
 def save_npz_atomic(path, arrays: dict) -> None:

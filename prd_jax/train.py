@@ -34,7 +34,7 @@ import optax
 from prd_jax import critics as critics_lib
 from prd_jax import metrics as metrics_lib
 from prd_jax.losses import aug_loss
-from prd_jax.model import Critic, Generator, generator, init, width_mask
+from prd_jax.model import Critic, Generator, default_float, generator, init, width_mask
 
 LOG_SCHEDULES = ("linear", "geometric")
 INT32_MAX = 2**31 - 1  # steps and widths are int32 inside the compiled program
@@ -179,7 +179,7 @@ class TrainConfig:
             )
         # Broadcast every field to one shape, so ``hparams(lambda_adv=[0, 1])`` is a batch of 2.
         shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
-        real = jnp.result_type(float)  # float32, or float64 under jax_enable_x64
+        real = default_float()  # float32, or float64 under jax_enable_x64
         dtypes = dict(lr=real, critic_lr=real, lambda_adv=real)
         return HParams(
             **{
