@@ -6,8 +6,8 @@ A critic is ``CriticTransform(init, update)``:
     params, state = critic.update(params, state, Z, Y, key, hparams, mask)
 
 ``params`` is a ``model.Critic`` (``W (m, d_out)``, ``a (m,)``) drawn by ``model.init``;
-``hparams`` is the run's traced ``train.HParams`` (the critic reads ``critic_lr``), so a sweep
-over critic learning rates is still one ``vmap``; ``Z`` are the generator's current outputs,
+``hparams`` is the run's traced ``train.HParams`` (a trained critic reads ``critic_lr`` and
+``lr``: see ``critic_step_size``), so a sweep over critic learning rates is still one ``vmap``; ``Z`` are the generator's current outputs,
 ``Y`` the targets (the "real" samples), ``mask`` the neuron mask of a padded network.
 The training engine calls ``update`` before each generator step without knowing which critic
 it has: a new critic (another width, an unrolled one, ...) is a new pair of functions, with no
@@ -42,6 +42,19 @@ class CriticTransform(NamedTuple):
 
 # An optimizer factory maps the run's traced critic learning rate to an optax transformation.
 OptimizerFactory = Callable[[jax.Array], optax.GradientTransformation]
+
+
+def critic_step_size(hparams) -> jax.Array:
+    """The critic optimizer's step size: ``critic_lr * lr``.
+
+    ``HParams.critic_lr`` is a rate per unit of the generator's time ``t = lr * steps``, not per
+    generator step: the critic takes one update (of ``n_critic`` steps) per generator step, so
+    scaling its step by the generator's ``lr`` keeps the critic's speed in units of ``t`` fixed
+    when ``lr`` changes. Two experiments with different ``lr`` and the same ``critic_lr`` play
+    the same game on the same clock (for Adam, the critic's parameters move about
+    ``critic_lr`` per unit of t; for SGD, ``d(params)/dt = critic_lr * gradient``).
+    """
+    return hparams.critic_lr * hparams.lr
 
 
 def adam_wgan(lr) -> optax.GradientTransformation:
@@ -81,7 +94,7 @@ def wgan_gp(
 ) -> CriticTransform:
     """A WGAN-GP critic trained alternately with the generator.
 
-    Each ``update`` takes ``n_critic`` steps of ``optimizer(hparams.critic_lr)`` on
+    Each ``update`` takes ``n_critic`` steps of ``optimizer(critic_step_size(hparams))`` on
     ``losses.wgan_gp_loss`` (real = ``Y``, fake = ``Z``), each with its own interpolation key.
 
     Args:
@@ -100,10 +113,10 @@ def wgan_gp(
 
     def init(params: Critic, hparams):
         params = params._replace(W=project(params.W, radius))
-        return params, optimizer(hparams.critic_lr).init(params)
+        return params, optimizer(critic_step_size(hparams)).init(params)
 
     def update(params, state, Z, Y, key, hparams, mask=None):
-        tx = optimizer(hparams.critic_lr)
+        tx = optimizer(critic_step_size(hparams))
 
         def one_step(carry, k):
             params, state = carry

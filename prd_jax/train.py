@@ -59,7 +59,7 @@ class TrainConfig:
     lambda_adv: float = 1.0  # default adversarial weight (HParams.lambda_adv overrides)
     critic: str = "wgan_gp"  # "wgan_gp" (trained, alternating) or "frozen" (fixed at init)
     critic_optimizer: str = "adam"  # "adam" (per-unit step does not shrink with m) or "sgd"
-    critic_lr: float = 1e-3  # default critic learning rate (HParams.critic_lr overrides)
+    critic_lr: float = 5e-3  # critic rate per unit of t: its step is critic_lr * lr (HParams)
     n_critic: int = 1  # critic steps per generator step (wgan_gp)
     gp_weight: float = 10.0  # WGAN-GP gradient-penalty weight
     freeze_a: bool = False  # keep the critic's a_r in {+-1} fixed (wgan_gp)
@@ -193,7 +193,7 @@ class HParams(NamedTuple):
     """Traced hyper-parameters of one run (scalars; give them a leading axis to vmap)."""
 
     lr: jax.Array  # generator learning rate eta (continuous time t = eta * steps)
-    critic_lr: jax.Array  # critic learning rate
+    critic_lr: jax.Array  # critic rate per unit of t = lr * steps: its step is critic_lr * lr
     lambda_adv: jax.Array  # adversarial weight; 0 is supervised learning exactly
     width: jax.Array  # the run's own width m <= TrainConfig.width (int32)
 

@@ -3,6 +3,7 @@ the unchanged engine, in one run and in the grid engine."""
 
 import dataclasses
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -10,7 +11,7 @@ import optax
 import pytest
 
 import prd_jax
-from prd_jax import critics, grid
+from prd_jax import critics, grid, losses
 from prd_jax.losses import critic as critic_value
 from prd_jax.model import Critic
 from prd_jax.train import TrainConfig, make_train
@@ -93,6 +94,24 @@ def test_wgan_gp_with_a_traced_learning_rate_and_sgd(data):
     np.testing.assert_allclose(same.W, params.W, atol=1e-12)
     with pytest.raises(ValueError, match="n_critic"):
         critics.wgan_gp(n_critic=0)
+
+
+def test_critic_rate_is_per_unit_of_generator_time(data):
+    """The critic's step is critic_lr * lr: halving the generator's lr and doubling critic_lr
+    gives the same critic update, and one SGD step is exactly W + critic_lr * lr * grad."""
+    X, Y = data
+    tx = critics.wgan_gp(optimizer=optax.sgd)
+    params = prd_jax.init(jax.random.key(5), 16, 4, 2)[1]
+    Z = jnp.zeros((6, 2))
+    key = jax.random.key(6)
+    hp_a, hp_b = CFG.hparams(lr=0.2, critic_lr=0.5), CFG.hparams(lr=0.1, critic_lr=1.0)
+    new_a, _ = tx.update(params, tx.init(params, hp_a)[1], Z, Y, key, hp_a)
+    new_b, _ = tx.update(params, tx.init(params, hp_b)[1], Z, Y, key, hp_b)
+    chex.assert_trees_all_close(new_a, new_b, rtol=1e-6)
+    k = jax.random.split(key, 1)[0]
+    gW = jax.grad(losses.wgan_gp_loss)(*params, Z, Y, k, 10.0, None)
+    np.testing.assert_allclose(new_a.W, params.W - 0.5 * 0.2 * gW, rtol=1e-5, atol=1e-7)
+    assert float(critics.critic_step_size(hp_a)) == pytest.approx(0.1)
 
 
 def test_registry_names_every_config_critic():

@@ -222,7 +222,7 @@ def test_one_step_regression_pin():
     """
     X, Y = prd_jax.sphere(jax.random.key(0), 4, 3, 2)
     cfg = TrainConfig(
-        width=6, steps=1, log_schedule="linear", log_every=1, train_v=True, critic_lr=0.1, lr=0.5
+        width=6, steps=1, log_schedule="linear", log_every=1, train_v=True, critic_lr=0.2, lr=0.5
     )
     m = jax.jit(make_train(cfg))(jax.random.key(7), cfg.hparams(), X, Y).metrics
     pinned = {
