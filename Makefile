@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test check lint sweep figures docs-figures bench clean demo
+.PHONY: test check lint sweep figures figures-medium figures-paper docs-figures bench bench-gpu clean demo
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,12 +40,27 @@ figures: $(STAMP)
 	      apt-get install -y -qq dataset-fashion-mnist)
 	$(PY) -m experiments.figures
 
+# The pattern, embedding and feature experiments where the drift reaches order 1 (~5-8 min on
+# 2 CPU cores; docs/medium/ holds one run), and every experiment at paper scale (an accelerator:
+# hours on a CPU). OUT=folder.
+figures-medium: $(STAMP)
+	$(PY) -m experiments.figures --preset medium --out $(or $(OUT),results/medium)
+
+figures-paper: $(STAMP)
+	$(PY) -m experiments.figures --preset paper --timeout 86400 --out $(or $(OUT),results/paper)
+
 # Refresh the compressed figures shown in the README.
 docs-figures: $(STAMP)
 	$(PY) -m experiments.figures --docs docs
 
+# Issue 11's measurements on this machine: results/bench/bench.{json,md} and scaling.png.
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+# On an accelerator, with a JAX for it: throughput, FLOP fraction and the paper sweep preset,
+# timed (benchmarks/gpu.sh; PYTHON=... picks the interpreter). OUT=folder (default results/gpu).
+bench-gpu:
+	benchmarks/gpu.sh $(or $(OUT),results/gpu)
 
 clean:
 	rm -rf results .pytest_cache .ruff_cache

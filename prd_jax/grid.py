@@ -32,7 +32,8 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from prd_jax.critics import CriticTransform
 from prd_jax.metrics import METRIC_NAMES
-from prd_jax.train import TrainConfig, make_train
+from prd_jax.model import Critic, Generator
+from prd_jax.train import TrainConfig, init_params, make_train
 
 # Axes of a grid, in the order of every result array (only the traced axes given appear).
 TRACED_AXES = ("lambda_adv", "lr", "critic_lr")
@@ -73,6 +74,8 @@ class GridResult:
       timings: one dict per bucket, in order: ``widths``, ``cached``, ``compile_seconds``
         (trace, lower and XLA compile; ~0 when this process compiled the program before)
         and ``run_seconds`` (execution and transfer to the host); 0.0 for a cached bucket.
+        The first computed bucket also has ``init_seconds``: drawing every seed's initial
+        weights once for the grid (a small program of its own, compiled once per grid).
     """
 
     coords: dict
@@ -204,9 +207,9 @@ def _batched_train(
     (XLA drops the rest)."""
     train = make_train(cfg, critic, on_log=_on_log_point if log_points else None)
 
-    def one_run(seed, hparams, X, Y):
+    def one_run(seed, hparams, params0, X, Y):
         _TRACES["count"] += 1  # Python side effect: runs once per trace, never per call
-        r = train(jax.random.key(seed), hparams, X, Y)
+        r = train(jax.random.key(seed), hparams, X, Y, params0)
         out = {"metrics": r.metrics, "diverged": r.diverged, "steps_taken": r.steps_taken}
         if weights:
             (g0, c0), (g, c) = r.init, r.final
@@ -215,9 +218,9 @@ def _batched_train(
 
     runs, same = PartitionSpec("runs"), PartitionSpec()
     batched = jax.shard_map(
-        jax.vmap(one_run, in_axes=(0, 0, None, None)),
+        jax.vmap(one_run, in_axes=(0, 0, 0, None, None)),
         mesh=mesh,
-        in_specs=(runs, runs, same, same),
+        in_specs=(runs, runs, runs, same, same),
         out_specs=runs,
         check_vma=False,  # host callbacks inside carry no varying-axis annotation
     )
@@ -240,27 +243,52 @@ def _global_arrays(tree, sharding):
     return jax.tree.map(put, tree)
 
 
-def _run_bucket(cfg, critic, weights, seeds, hparams, X, Y) -> tuple[dict, dict]:
-    """Run ``(B,)`` seeds and hparams in one program sharded over every device of every
-    process (``jax.devices()`` is global under ``jax.distributed``); numpy out, the same
-    on every process, with ``{"compile_seconds", "run_seconds"}``."""
+@functools.lru_cache(maxsize=16)
+def _init_program(width: int, d_in: int, d_out: int):
+    """``jit(vmap(train.init_params))`` over seeds at one stored width (one compile each)."""
+    return jax.jit(jax.vmap(lambda seed: init_params(jax.random.key(seed), width, d_in, d_out)))
+
+
+def initial_weights(seeds, width: int, d_in: int, d_out: int) -> tuple:
+    """Every seed's unmasked initial weights at ``width`` (numpy, leading axis: seeds), as
+    ``make_train``'s ``train(key(seed), ...)`` draws them. Drawn once per grid at its largest
+    width; a bucket takes its first neurons (initialisation is nested)."""
+    seeds = np.asarray(seeds, np.int32)
+    return jax.device_get(_init_program(int(width), int(d_in), int(d_out))(seeds))
+
+
+def _bucket_params0(init0, seed_index, width: int):
+    """The runs' initial weights for a bucket of stored ``width``: rows ``seed_index`` of the
+    grid's ``init0``, the first ``width`` neurons."""
+    (U, V), (W, a) = init0
+    take = np.asarray(seed_index)
+    return (
+        Generator(U[take, :width], V[take, :, :width]),
+        Critic(W[take, :width], a[take, :width]),
+    )
+
+
+def _run_bucket(cfg, critic, weights, seeds, hparams, params0, X, Y) -> tuple[dict, dict]:
+    """Run ``(B,)`` seeds, hparams and initial weights in one program sharded over every
+    device of every process (``jax.devices()`` is global under ``jax.distributed``); numpy
+    out, the same on every process, with ``{"compile_seconds", "run_seconds"}``."""
     num_runs = len(seeds)
     devices = jax.devices()
-    runs = (np.asarray(seeds, np.int32), jax.tree.map(np.asarray, hparams))
+    runs = (np.asarray(seeds, np.int32), jax.tree.map(np.asarray, hparams), params0)
     pad = (-num_runs) % len(devices)
     if pad:  # repeat the last run so the run axis divides evenly over the devices
         runs = jax.tree.map(lambda x: np.concatenate([x, np.repeat(x[-1:], pad, axis=0)]), runs)
     mesh = jax.sharding.Mesh(np.asarray(devices), ("runs",))
-    seeds, hparams = _global_arrays(runs, NamedSharding(mesh, PartitionSpec("runs")))
+    seeds, hparams, params0 = _global_arrays(runs, NamedSharding(mesh, PartitionSpec("runs")))
     X, Y = _global_arrays((X, Y), NamedSharding(mesh, PartitionSpec()))
     jitted = _batched_train(cfg, critic, weights, mesh, _LOG_HOOK["fn"] is not None)
     start = time.perf_counter()
     # Ahead of time, to time compilation apart from the run (jax caches both in-process).
-    compiled = jitted.lower(seeds, hparams, X, Y).compile()
+    compiled = jitted.lower(seeds, hparams, params0, X, Y).compile()
     compiled_at = time.perf_counter()
     with _LOG_HOOK["lock"]:
         _LOG_HOOK.update(start=compiled_at, shards=len(mesh.local_devices), seen={})
-    out = compiled(seeds, hparams, X, Y)
+    out = compiled(seeds, hparams, params0, X, Y)
     if jax.process_count() > 1:  # each process holds only its devices' shard of runs
         from jax.experimental import multihost_utils
 
@@ -514,6 +542,7 @@ def run_grid(
     shape = tuple(len(v) for v in coords.values())
     parts, compiles0, cached, timings = {}, _TRACES["count"], 0, []
     buckets = make_buckets(coords["width"].tolist(), bucket_ratio)
+    init0 = None  # every seed's initial weights at the largest width, drawn when first needed
     for i, bucket in enumerate(buckets):
         start = time.perf_counter()
         bucket_coords = dict(coords, width=np.asarray(bucket))
@@ -532,9 +561,15 @@ def run_grid(
         if part is None:
             if log_progress and progress is not None:
                 _LOG_HOOK["fn"] = _log_point_reporter(progress, i, buckets, cfg.steps)
+            if init0 is None:  # once per grid, at its largest width (nested init)
+                t0 = time.perf_counter()
+                init0 = initial_weights(
+                    coords["seed"], int(coords["width"].max()), X.shape[1], Y.shape[1]
+                )
+                timing["init_seconds"] = time.perf_counter() - t0
             try:
                 part, seconds = _compute_bucket(
-                    cfg, critic, weights, bucket_coords, constants, X, Y
+                    cfg, critic, weights, bucket_coords, constants, X, Y, init0
                 )
             finally:
                 _LOG_HOOK["fn"] = None
@@ -545,22 +580,26 @@ def run_grid(
         parts[bucket] = part
         timings.append(timing)
         if progress is not None:
-            progress(
-                dict(
-                    bucket=i + 1,
-                    buckets=len(buckets),
-                    widths=list(bucket),
-                    runs=int(part["diverged"].size),
-                    seconds=time.perf_counter() - start,
-                    cached=was_cached,
-                    diverged=int(part["diverged"].sum()),
-                    compile_seconds=timing["compile_seconds"],
-                    run_seconds=timing["run_seconds"],
-                    kind="bucket",
-                )
-            )
+            progress(_bucket_record(i, buckets, part, time.perf_counter() - start, timing))
     compiles = _TRACES["count"] - compiles0
     return _assemble(cfg, coords, shape, buckets, parts, weights, compiles, cached, timings)
+
+
+def _bucket_record(i, buckets, part, seconds, timing) -> dict:
+    """The ``kind="bucket"`` progress record of bucket ``i``, finished (or read from the cache)
+    in ``seconds``."""
+    return dict(
+        bucket=i + 1,
+        buckets=len(buckets),
+        widths=list(buckets[i]),
+        runs=int(part["diverged"].size),
+        seconds=seconds,
+        cached=timing["cached"],
+        diverged=int(part["diverged"].sum()),
+        compile_seconds=timing["compile_seconds"],
+        run_seconds=timing["run_seconds"],
+        kind="bucket",
+    )
 
 
 def _log_point_reporter(progress, i, buckets, steps):
@@ -627,13 +666,18 @@ def _from_process_0(part: dict | None) -> dict | None:
     return out
 
 
-def _compute_bucket(cfg, critic, weights, bucket_coords, constants, X, Y) -> tuple[dict, dict]:
+def _compute_bucket(
+    cfg, critic, weights, bucket_coords, constants, X, Y, init0
+) -> tuple[dict, dict]:
     mesh = np.meshgrid(*bucket_coords.values(), indexing="ij")
     runs = {k: m.ravel() for k, m in zip(bucket_coords, mesh, strict=True)}
     bucket_cfg = dataclasses.replace(cfg, width=int(bucket_coords["width"].max()))
     traced = {k: runs[k] for k in TRACED_AXES if k in runs} | constants
     hparams = bucket_cfg.hparams(width=runs["width"], **traced)
-    return _run_bucket(bucket_cfg, critic, weights, runs["seed"], hparams, X, Y)
+    order = np.argsort(bucket_coords["seed"])  # seeds may come in any order
+    seed_index = order[np.searchsorted(bucket_coords["seed"][order], runs["seed"])]
+    params0 = _bucket_params0(init0, seed_index, bucket_cfg.width)
+    return _run_bucket(bucket_cfg, critic, weights, runs["seed"], hparams, params0, X, Y)
 
 
 def _assemble(cfg, coords, shape, buckets, parts, weights, compiles, cached, timings):

@@ -215,6 +215,21 @@ def test_ks_from_normal_masks_rows_and_matches_scipy():
     assert float(ks_from_normal(np.zeros(7))) == pytest.approx(0.5, abs=1e-6)
 
 
+def test_ks_histogram_equals_comparing_every_entry_with_every_grid_point():
+    """The cumulative histogram gives exactly the counts of the direct comparison
+    ``#{u <= e_k}``, including entries on grid points, outside [-4, 4], inf and NaN."""
+    rng = np.random.default_rng(2)
+    grid = np.linspace(-4.0, 4.0, 161, dtype=np.float32)
+    U = rng.standard_normal((12, 9)).astype(np.float32) * 1.5
+    U.flat[:20] = rng.choice(grid, 20)  # exactly on grid points (ties count as <=)
+    U.flat[20:24] = [np.inf, -np.inf, np.nan, 7.0]
+    mask = (np.arange(12) < 9).astype(np.float32)
+    below = (U[:, :, None] <= grid[None, None, :]) * mask[:, None, None]
+    ecdf = below.sum(axis=(0, 1)) / (mask.sum() * U.shape[1])
+    direct = np.max(np.abs(ecdf - stats.norm.cdf(grid.astype(np.float64))))
+    assert float(ks_from_normal(U, mask)) == pytest.approx(direct, abs=1e-6)
+
+
 def _ramp_rows(R, C):
     return np.repeat(np.arange(R, dtype=np.float64)[:, None], C, axis=1)
 

@@ -253,3 +253,67 @@ def test_one_step_equals_the_closed_form_gradient_step(data):
     err = (Z - Y) - lam * grad_g
     dU = ((err @ V) * (pre > 0)).T @ X / np.sqrt(d_out * m)
     np.testing.assert_allclose(res.final[0].U, U - eta * dU, rtol=1e-5, atol=1e-6)
+
+
+def test_given_initial_weights_give_the_same_run(data):
+    """``train(key, hp, X, Y, params0=init_params(key, ...))`` is the run ``train`` draws
+    itself (the grid engine draws every seed's weights once per grid)."""
+    from prd_jax.train import init_params
+
+    X, Y = data
+    cfg = dataclasses.replace(CFG, train_v=True)
+    train = jax.jit(make_train(cfg))
+    key, hp = jax.random.key(11), cfg.hparams(width=20)
+    drawn = train(key, hp, X, Y)
+    given = train(key, hp, X, Y, init_params(key, cfg.width, X.shape[1], Y.shape[1]))
+    for name in METRIC_NAMES:
+        np.testing.assert_array_equal(given.metrics[name], drawn.metrics[name], err_msg=name)
+    # Nested: a wider draw's first neurons are the same weights.
+    wide = init_params(key, 64, X.shape[1], Y.shape[1])
+    np.testing.assert_array_equal(wide[0].U[:20], drawn.init[0].U[:20])  # run width 20
+    with pytest.raises(ValueError, match="params0 U has shape"):
+        make_train(cfg)(key, hp, X, Y, init_params(key, 16, X.shape[1], Y.shape[1]))
+
+
+def test_scalar_critic_factorisation_matches_the_dense_form():
+    """For d_out = 1 the critic and its input gradient are computed from two sums over
+    neurons; the values and every gradient equal the (n, m) form written out here."""
+    from prd_jax.losses import critic, critic_input_grad, wgan_gp_loss
+
+    k = jax.random.split(jax.random.key(12), 4)
+    W = jax.random.normal(k[0], (9, 1)).at[3, 0].set(0.0)  # a unit exactly at the kink
+    a = jax.random.rademacher(k[1], (9,), dtype=jnp.float32)
+    Z = jax.random.normal(k[2], (7, 1)).at[0, 0].set(0.0)
+    mask = width_mask_of(9, 7)
+
+    def dense(W, a, Z):
+        return jax.nn.relu(Z @ W.T) @ (a * mask) / jnp.sqrt(jnp.sum(mask))
+
+    def dense_grad(W, a, Z):
+        active = (Z @ W.T > 0).astype(W.dtype)
+        return (active * (a * mask)[None, :]) @ W / jnp.sqrt(jnp.sum(mask))
+
+    np.testing.assert_allclose(critic(W, a, Z, mask), dense(W, a, Z), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        critic_input_grad(W, a, Z, mask), dense_grad(W, a, Z), rtol=1e-6, atol=1e-7
+    )
+    for argnum in range(3):  # gradients in W, a and z, as autodiff takes them
+        got = jax.grad(lambda *p: jnp.sum(critic(*p, mask)), argnum)(W, a, Z)
+        want = jax.grad(lambda *p: jnp.sum(dense(*p)), argnum)(W, a, Z)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+    def dense_wgan_gp(W, a, Z, Yr, key):  # losses.wgan_gp_loss with the (n, m) forms
+        eps = jax.random.uniform(key, (Z.shape[0], 1), dtype=Z.dtype)
+        g = dense_grad(W, a, eps * Yr + (1.0 - eps) * Z)
+        penalty = jnp.mean(jnp.square(jnp.sqrt(jnp.sum(jnp.square(g), axis=1) + 1e-12) - 1.0))
+        return -(jnp.mean(dense(W, a, Yr)) - jnp.mean(dense(W, a, Z))) + 10.0 * penalty
+
+    Yr = jax.random.normal(k[3], (7, 1))
+    got = jax.grad(wgan_gp_loss, (0, 1))(W, a, Z, Yr, k[3], 10.0, mask)
+    want = jax.grad(dense_wgan_gp, (0, 1))(W, a, Z, Yr, k[3])
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+def width_mask_of(M, m):
+    return (jnp.arange(M) < m).astype(jnp.float32)

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# One prepared command for an accelerator (issue 11, item 6):
+#
+#     benchmarks/gpu.sh OUT_DIR            # on one GPU: throughput, FLOP fraction, paper sweep
+#     benchmarks/gpu.sh OUT_DIR --tiny     # seconds, on any machine: the smoke test
+#
+# Writes, under OUT_DIR:
+#   bench/bench.json, bench.md, scaling.png   benchmarks.run --only flops,sweep (the FLOP
+#                                             fraction, compile times, scaling tables and the
+#                                             baseline comparison, on this device)
+#   sweep_paper/                              experiments.sweep --preset paper (its own files)
+#   gpu.json                                  the device, each part's wall seconds, and the
+#                                             paper sweep's time against its target (8 min)
+# GPU_BENCH_ONLY overrides the benchmark modules run (default flops,sweep).
+# PYTHON picks the interpreter (default: .venv/bin/python if present, else python3); it must
+# have a JAX for the device (pip install -e '.[cuda]'). Nothing is downloaded.
+set -euo pipefail
+
+usage="usage: benchmarks/gpu.sh OUT_DIR [--tiny]"
+OUT="${1:?$usage}"
+MODE="${2:-}"
+case "$MODE" in
+  "") SIZE=full; PRESET=paper ;;
+  --tiny) SIZE=tiny; PRESET=tiny ;;
+  *) echo "$usage" >&2; exit 2 ;;
+esac
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -z "${PYTHON:-}" ]; then
+  if [ -x "$ROOT/.venv/bin/python" ]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python3; fi
+fi
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+cd "$ROOT"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+
+now() { "$PYTHON" -c 'import time; print(time.time())'; }
+
+t0=$(now)
+"$PYTHON" -m benchmarks.run --size "$SIZE" --only "${GPU_BENCH_ONLY:-flops,sweep}" --out "$OUT/bench"
+t1=$(now)
+"$PYTHON" -m experiments.sweep --preset "$PRESET" --out "$OUT/sweep_paper" --overwrite \
+  > "$OUT/sweep_paper.log" 2>&1 || { tail -n 20 "$OUT/sweep_paper.log" >&2; exit 1; }
+t2=$(now)
+
+"$PYTHON" - "$OUT" "$PRESET" "$t0" "$t1" "$t2" <<'PY'
+import json, sys
+import jax
+
+out, preset, t0, t1, t2 = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:])
+dev = jax.devices()[0]
+sweep_s = t2 - t1
+record = {
+    "device": getattr(dev, "device_kind", str(dev)),
+    "backend": jax.default_backend(),
+    "device_count": jax.device_count(),
+    "jax": jax.__version__,
+    "bench_seconds": t1 - t0,
+    "sweep_preset": preset,
+    "sweep_seconds": sweep_s,
+    "sweep_target_seconds": 480.0,
+    "sweep_target_met": sweep_s <= 480.0,
+    "bench_headline": json.load(open(f"{out}/bench/bench.json"))["headline"],
+}
+json.dump(record, open(f"{out}/gpu.json", "w"), indent=1)
+print(json.dumps(record, indent=1))
+PY
