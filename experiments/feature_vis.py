@@ -1,17 +1,22 @@
 """Feature visualisation ("importance of diffusion"): the perturbation δ_j = argmax_{δ∈Δ}
 u_jᵀ(x + δ) is drawn for neurons of a supervised and of an adversarially trained network.
 
-    python -m experiments.feature_vis --preset quick   # ~15 s on 2 CPU cores
-    python -m experiments.feature_vis --preset paper   # accelerator
-    python -m experiments.feature_vis --preset tiny    # seconds (smoke test)
+    python -m experiments.feature_vis --preset quick    # ~1 min on 2 CPU cores
+    python -m experiments.feature_vis --preset medium   # minutes on 2 CPU cores
+    python -m experiments.feature_vis --preset paper    # accelerator
+    python -m experiments.feature_vis --preset tiny     # seconds (smoke test)
 
-Both networks start from one key and are trained in one ``run_grid`` call (lambda_adv = 0 and
-1, WGAN-GP critic, U and V trained). The paper does not define Δ. Three choices: the l2 ball
-(closed form ε u_j/‖u_j‖), the l∞ ball (closed form ε sign(u_j)), and the l2 ball intersected
-with the image box x + δ ∈ [0, 1]^d, solved by projected gradient ascent and checked against
-the exact KKT solution. x is an input image in pixel units [0, 1]. Numbers: Moran's I of δ_j
-(spatial smoothness of the feature), and the mean |cos(u_j, x̄)| (alignment of the neurons
-with the mean input image: "interpretable kernel weights").
+For each of ``seeds`` initialisations, a supervised and an adversarial network start from the
+same key and are trained in one ``run_grid`` call (lambda_adv = 0 and ``lambda_adv``, WGAN-GP
+critic, U and V trained); the figure shows the first seed. The paper does not define Δ. Three
+choices: the l2 ball (closed form ε u_j/‖u_j‖), the l∞ ball (closed form ε sign(u_j)), and the
+l2 ball intersected with the image box x + δ ∈ [0, 1]^d, solved by projected gradient ascent
+and checked against the exact KKT solution. x is an input image in pixel units [0, 1]. Numbers:
+Moran's I of δ_j (spatial smoothness of the feature), and the mean |cos(u_j, x̄)| (alignment of
+the neurons with the mean input image: "interpretable kernel weights"), paired by seed between
+the modes. The l2 feature δ_j = ε u_j/‖u_j‖ is u_j rescaled (checked as a prediction): its
+patterns are u_j's, not independent evidence; the l∞ and box features depend on u_j too
+(through its signs, and x).
 """
 
 import dataclasses
@@ -21,13 +26,11 @@ import numpy as np
 
 import prd_jax
 from experiments import common
+from experiments.patterns_mnist import setting, train_pairs
 from experiments.plots import feature_vis as figure
 from prd_jax import claims, data, features
-from prd_jax.grid import run_grid
 
 DATASETS = ("mnist", "fashion_mnist", "digits", "synthetic")  # common.load_data's names
-MODES = {"supervised": 0.0, "adversarial": 1.0}  # lambda_adv of each mode
-TRAIN = dict(train_v=True, critic="wgan_gp", logs_per_decade=3)  # U and V, WGAN-GP critic (Adam)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,21 +38,25 @@ class Config:
     dataset: str = "mnist"  # "mnist", "fashion_mnist", "digits" or "synthetic" (sphere, teacher)
     n: int = 100  # class-balanced subset, one-hot targets
     factor: int = 2  # 14x14 images
-    width: int = 256  # m, neurons of generator and critic
-    steps: int = 3000  # generator iterations (paper: 23000)
+    width: int = 128  # m, neurons of generator and critic
+    steps: int = 2000  # generator iterations (paper: 23000)
     lr_safety: float = 0.5  # eta = lr_safety * 2 / lambda_max(kernel)  (prd_jax.suggest_lr)
-    critic_lr: float = 1e-3  # Adam critic, 1 critic step per generator step
+    critic_lr: float = 0.02  # Adam critic, rate per unit of t = eta * steps
+    n_critic: int = 1  # critic steps per generator step
+    lambda_adv: float = 1.0  # the adversarial mode's weight (the paper: 1)
     n_show: int = 6  # neurons shown (<= width)
     n_stats: int = 128  # neurons averaged in the statistics
     eps_l2: float = 3.0  # radius of the l2 ball, pixel units
     eps_linf: float = 0.3  # radius of the l∞ ball
     pga_steps: int = 300  # projected gradient ascent steps
     image_index: int = 0  # which image of the subset is x (0..9)
-    seed: int = 0  # initialisation seed (same init for both runs) and data-subset seed
+    seed: int = 0  # first initialisation seed (and the data-subset seed); the figure's run
+    seeds: int = 5  # initialisations seed, seed+1, ...: each trained both ways (paired)
 
     def __post_init__(self):
         common.check(self, positive=("n", "factor", "width", "steps", "lr_safety", "critic_lr"))
         common.check(self, positive=("n_show", "n_stats", "eps_l2", "eps_linf", "pga_steps"))
+        common.check(self, positive=("n_critic", "lambda_adv", "seeds"))
         common.check(self, nonnegative=("image_index", "seed"))
         if self.dataset not in DATASETS:
             raise ValueError(f"Config.dataset must be one of {DATASETS}, got {self.dataset!r}")
@@ -61,8 +68,10 @@ class Config:
 
 PRESETS = {
     "quick": Config(),
+    # The patterns medium preset's network (docs/medium/README.md), on Fashion-MNIST.
+    "medium": Config(dataset="fashion_mnist", n=500, width=64, steps=6000, lr_safety=0.9),
     "paper": Config(n=1000, factor=1, width=1024, steps=23000, eps_l2=6.0),
-    "tiny": Config(n=20, factor=4, width=16, steps=20, n_show=2, n_stats=8, pga_steps=20),
+    "tiny": Config(n=20, factor=4, width=16, steps=20, n_show=2, n_stats=8, pga_steps=20, seeds=2),
 }
 
 
@@ -70,21 +79,35 @@ def run(cfg: Config):
     X, Y, info = common.load_data(cfg.dataset, cfg.n, "onehot", cfg.factor, cfg.seed)
     shape = tuple(info["image_shape"])
     lr = prd_jax.suggest_lr(X, Y.shape[1], train_v=True, safety=cfg.lr_safety)
-    tcfg = prd_jax.TrainConfig(
-        width=cfg.width, steps=cfg.steps, critic_lr=cfg.critic_lr, image_shape=shape, **TRAIN
-    )
-    grid = run_grid(
-        tcfg, X, Y, seeds=[cfg.seed], widths=[cfg.width], lr=lr, lambda_adv=(0.0, 1.0), weights=True
-    )
-    one = grid.sel(seed=cfg.seed, width=cfg.width)  # axis: lambda_adv
-    k, s = cfg.n_stats, cfg.n_show
-    U0 = one.weights["U0"][0][:k]
+    grid, both = train_pairs(cfg, X, Y, lr, shape)  # axes (seed, lambda_adv)
+    modes = {"supervised": 0.0, "adversarial": cfg.lambda_adv}
+    k, s = min(cfg.n_stats, cfg.width), cfg.n_show
     x, x_mean = _pixel_image(info, X, cfg), np.asarray(X).mean(axis=0)
 
+    # Per seed and mode: Moran's I of the l2 features, alignment with the mean input, and how
+    # far the l2 feature is from u_j's direction (1 - cos: 0 by the closed form).
+    per_seed = {mode: [] for mode in modes}
+    cos_gap = 0.0
+    for i in range(cfg.seeds):
+        for mode, lam in modes.items():
+            Un = both.sel(lambda_adv=lam).weights["U"][i][:k]
+            d_l2 = np.asarray(features.feature_l2(jnp.asarray(Un, jnp.float32), cfg.eps_l2))
+            cos = np.sum(d_l2 * Un, 1) / (np.linalg.norm(d_l2, axis=1) * np.linalg.norm(Un, axis=1))
+            cos_gap = max(cos_gap, float(np.max(np.abs(1.0 - cos))))
+            per_seed[mode].append(
+                {
+                    "morans_i_delta_l2": features.finite_mean(features.row_morans_i(d_l2, shape)),
+                    "align": features.mean_abs_cosine(Un, x_mean),
+                }
+            )
+
+    # The figure: the first seed.
+    one = both.sel(seed=cfg.seed)  # axis: lambda_adv
+    U0 = one.weights["U0"][0][:k]
     arrays, checks, stats = {"x": x}, {}, {}
-    per_neuron = {"gap": [], "moran": {}, "cos": {}}  # the claims' samples
+    gaps = []
     align = {"init": features.mean_abs_cosine(U0, x_mean)}
-    for mode, lam in MODES.items():
+    for mode, lam in modes.items():
         Un = one.sel(lambda_adv=lam).weights["U"][:k]
         U, drift = jnp.asarray(Un, jnp.float32), Un - U0
         d_l2 = np.asarray(features.feature_l2(U, cfg.eps_l2))
@@ -97,64 +120,84 @@ def run(cfg: Config):
             "box_violation": float(max(0.0, -np.min(x + d_pga), np.max(x + d_pga) - 1.0)),
             "l2_norm_max": float(np.max(np.linalg.norm(d_pga, axis=1))),
         }
-        per_neuron["gap"].extend(np.abs(obj_kkt - obj_pga) / np.abs(obj_kkt))
+        gaps.extend(np.abs(obj_kkt - obj_pga) / np.abs(obj_kkt))
         stats[mode] = features.neuron_pattern_stats(d_l2, shape, k)
         stats[f"drift_{mode}"] = features.neuron_pattern_stats(drift, shape, k)
-        per_neuron["cos"][mode] = features.abs_cosines(Un, x_mean)
-        align[mode] = float(np.mean(per_neuron["cos"][mode]))
+        align[mode] = features.mean_abs_cosine(Un, x_mean)
         align[f"drift_{mode}"] = features.mean_abs_cosine(drift, x_mean)
         arrays[f"delta_l2_{mode}"] = d_l2[:s]
         arrays[f"delta_drift_{mode}"] = np.asarray(features.feature_l2(drift[:s], cfg.eps_l2))
         arrays[f"delta_linf_{mode}"] = np.asarray(features.feature_linf(U[:s], cfg.eps_linf))
         arrays[f"x_plus_box_{mode}"] = np.clip(x[None, :] + d_pga, 0.0, 1.0)
-        per_neuron["moran"][mode] = _morans_i(d_l2, shape)
 
     summary = {"dataset": info["dataset"], "data": info, "image_shape": list(shape)}
-    summary |= {"width": cfg.width, "steps": cfg.steps, "lr": lr}
-    summary |= {"eps_l2": cfg.eps_l2, "eps_linf": cfg.eps_linf}
-    summary |= {f"align_{m}": align[m] for m in ("init", *MODES)} | {"alignment": align}
+    summary |= {"width": cfg.width, "steps": cfg.steps, "lr": lr, "seeds": cfg.seeds}
+    summary |= {"eps_l2": cfg.eps_l2, "eps_linf": cfg.eps_linf, "t": lr * cfg.steps}
+    summary |= {f"align_{m}": align[m] for m in ("init", *modes)} | {"alignment": align}
     summary["pga_vs_kkt_max_abs"] = max(c["pga_vs_kkt_max_abs"] for c in checks.values())
-    summary |= {"checks": checks, "feature_pattern_stats": stats}
-    found = _claims(cfg, per_neuron, stats, align)
+    summary |= {"checks": checks, "feature_pattern_stats": stats, "per_seed": per_seed}
+    found = _claims(cfg, setting(cfg, X, Y, lr), per_seed, gaps, cos_gap)
     found = claims.mark_diverged(found, int(np.sum(grid.diverged)))
     return {"summary": summary, "claims": found}, arrays
 
 
-def _claims(cfg, per_neuron, stats, align):
-    d_moran = per_neuron["moran"]["adversarial"] - per_neuron["moran"]["supervised"]
-    d_cos = per_neuron["cos"]["adversarial"] - per_neuron["cos"]["supervised"]
-    paired = f"the first {min(cfg.n_stats, cfg.width)} neurons, paired by neuron (same u_j(0); "
-    paired += "neurons of one network are not independent samples; the rule before: Welch z > 2)"
+def _claims(cfg, setting, per_seed, gaps, cos_gap):
+    sup, adv = per_seed["supervised"], per_seed["adversarial"]
+    means = {
+        key: ", ".join(f"{m} {np.mean([r[key] for r in rows]):.4g}" for m, rows in per_seed.items())
+        for key in ("morans_i_delta_l2", "align")
+    }
+    d_moran = features.paired_differences(adv, sup, "morans_i_delta_l2")
     return [
         claims.prediction(
+            "pga_matches_kkt",
             "projected gradient ascent finds the box-constrained maximiser (vs exact KKT)",
-            per_neuron["gap"],
+            gaps,
             0.0,
-            rtol=0,
+            rtol=0.0,
             atol=1e-3,
+            source="KKT conditions of max u_jᵀδ over the l2 ball ∩ box",
+            setting=setting,
             note="relative objective gap |u_jᵀδ_kkt − u_jᵀδ_pga|/|u_jᵀδ_kkt| of each shown "
-            "neuron, supervised then adversarial: holds when every gap <= 1e-3",
+            "neuron of the first seed, supervised then adversarial: holds when every gap <= 1e-3",
+        ),
+        claims.prediction(
+            "delta_l2_is_u_rescaled",
+            "the l2 feature visualisation δ_j = argmax_{‖δ‖<=ε} u_jᵀ(x + δ) is u_j rescaled "
+            "(cos(δ_j, u_j) = 1), so its patterns are u_j's, not independent evidence",
+            cos_gap,
+            0.0,
+            rtol=0.0,
+            atol=1e-5,
+            source="closed form δ_j = ε u_j/‖u_j‖",
+            setting=setting,
+            seeds=cfg.seeds,
+            note="measured: max over neurons, modes and seeds of |1 − cos(δ_j, u_j)| (float32)",
+        ),
+        claims.finding(
+            "morans_i_delta_l2_adv_minus_sup",
+            "Moran's I of the l2 features δ_j, adversarial − supervised (the same number as "
+            "Moran's I of u_j: δ_j ∝ u_j)",
+            float(np.mean(d_moran)),
+            source="the slide 'Importance of diffusion' (feature visualisation)",
+            setting=setting,
+            interval=features.t_interval(d_moran),
+            seeds=cfg.seeds,
+            note=f"paired by seed, 95% t-interval over seeds; means: {means['morans_i_delta_l2']}."
+            " A restatement of the u_j comparison of the patterns experiments, not independent "
+            "evidence.",
         ),
         claims.comparison(
-            "adversarially trained features are more structured (Moran's I of δ_j above "
-            "supervised's): 'interpretable kernel weights'",
-            d_moran[np.isfinite(d_moran)],
-            note=f"Moran's I of δ_j (l2 ball), adversarial − supervised, over {paired}. Means: "
-            + ", ".join(f"{m} {s['morans_i']:.3f}" for m, s in stats.items())
-            + " (drift_*: the features of Δu_j = u_j(T) − u_j(0) alone)",
-        ),
-        claims.comparison(
-            "adversarial neurons align more with the data (mean |cos(u_j, x̄)|)",
-            d_cos,
-            note=f"|cos(u_j, x̄)|, adversarial − supervised, over {paired}. Means: "
-            + ", ".join(f"{m} {v:.3f}" for m, v in align.items()),
+            "align_adv_gt_sup",
+            "adversarial neurons align more with the data than supervised ones (mean "
+            "|cos(u_j, x̄)|)",
+            features.paired_differences(adv, sup, "align"),
+            source="the slide 'Importance of diffusion' ('interpretable kernel weights')",
+            setting=setting,
+            note=f"paired by seed (same init), adversarial − supervised, mean over the first "
+            f"{min(cfg.n_stats, cfg.width)} neurons; means: {means['align']}",
         ),
     ]
-
-
-def _morans_i(U, shape):
-    """Moran's I of each row of U seen as an image."""
-    return np.array([s["morans_i"] for s in features.image_stats_batch(U.reshape((-1,) + shape))])
 
 
 def _pixel_image(info, X, cfg):

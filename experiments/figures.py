@@ -3,6 +3,7 @@
     python -m experiments.figures                     # ~10-15 min on 2 CPU cores
     python -m experiments.figures --only theorem1 joint_rd --out /tmp/figs
     python -m experiments.figures --docs docs          # compressed copies for the README
+    python -m experiments.figures --preset medium --out DIR   # pattern experiments, ~5-8 min
     python -m experiments.figures --check-data         # only the data check, exit 1 if missing
     python -m experiments.figures --missing-data digits  # missing image sets: 8x8 digits
 
@@ -34,23 +35,24 @@ from experiments.registry import BY_NAME, EXPERIMENTS
 # Figures copied, downscaled and palette-compressed, into docs/ by `--docs docs`:
 # name -> (width in pixels, palette size). Noisy weight images compress worst: smaller.
 DOCS_SELECTION = {
+    "theorem2": (1000, 64),
     "theorem1": (1000, 64),
     "dissect_diffusion": (900, 48),
     "linear_rate": (1000, 64),
-    "patterns_fashion_mnist": (560, 160),
     "joint_rd": (1000, 64),
 }
 
 
 def compress_png(src: Path, dst: Path, width: int = 1000, colors: int = 96) -> int:
     """Write ``src`` downscaled to at most ``width`` pixels wide with a ``colors``-entry
-    palette (figures are mostly flat colours); returns the new size in bytes."""
+    palette (figures are mostly flat colours); returns the new size in bytes. The palette is
+    an octree's, which keeps line colours and greys (median cut turned red curves brown)."""
     from PIL import Image
 
     img = Image.open(src).convert("RGB")
     if img.width > width:
         img = img.resize((width, round(img.height * width / img.width)), Image.LANCZOS)
-    img = img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    img = img.quantize(colors=colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     img.save(dst, optimize=True)
     return dst.stat().st_size
 
@@ -58,12 +60,17 @@ def compress_png(src: Path, dst: Path, width: int = 1000, colors: int = 96) -> i
 IMAGE_DATASETS = ("mnist", "fashion_mnist")  # the installed image sets (digits ship with sklearn)
 
 
+def presets_of(name: str) -> dict:
+    """The ``PRESETS`` of ``experiments.<name>`` (empty if it has none)."""
+    return getattr(importlib.import_module(f"experiments.{name}"), "PRESETS", {})
+
+
 def data_needs(names, preset: str) -> dict[str, dict[str, str]]:
     """``{experiment: {config field: data set}}``: the image data sets (``IMAGE_DATASETS``) that
     each experiment's ``preset`` reads, found as config fields whose value names one."""
     needs = {}
     for name in names:
-        presets = getattr(importlib.import_module(f"experiments.{name}"), "PRESETS", {})
+        presets = presets_of(name)
         if preset not in presets:
             continue
         fields = {
@@ -136,12 +143,34 @@ def _fmt(x):
 
 
 def _claims_table(claims) -> list[str]:
+    """The claim records as a Markdown table: one row each, the verdict in bold."""
     if not claims:
         return []
-    lines = ["| claim | kind | measured | verdict | note |", "| --- | --- | --- | --- | --- |"]
+    head = "id claim kind source setting measured reference interval seeds verdict note".split()
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for c in claims:
-        mark = f"**{c['verdict'].replace('_', ' ')}**"
-        cells = [c["claim"], c["kind"], _fmt(c["measured"]), mark, c.get("note", "")]
+        reference = c.get("reference")
+        if c["kind"] == "upper_bound" and c.get("ratio_tightest") is not None:
+            ratio_h = c.get("ratio_horizon")
+            reference = f"{_fmt(reference)} (tightest ratio {_fmt(c['ratio_tightest'])}" + (
+                f", at the horizon {_fmt(ratio_h)})" if ratio_h is not None else ")"
+            )
+        elif c["kind"] == "prediction":
+            reference = f"{_fmt(reference)} (rtol {c['rtol']:g}, atol {c['atol']:g})"
+        cells = [
+            f"`{c.get('id', '')}`",
+            c["claim"],
+            c["kind"].replace("_", " "),
+            c.get("source", ""),
+            _fmt(c.get("setting", {})),
+            _fmt(c["measured"]),
+            _fmt(reference) if not isinstance(reference, str) else reference,
+            _fmt(c.get("interval")) if c.get("interval") is not None else "",
+            c.get("seeds", ""),
+            f"**{c['verdict'].replace('_', ' ')}**"
+            + (" (hypotheses not met)" if c.get("hypotheses_hold") is False else ""),
+            c.get("note", ""),
+        ]
         lines.append("| " + " | ".join(str(x).replace("|", "/") for x in cells) + " |")
     return lines
 
@@ -161,14 +190,16 @@ def datasets_used(summary) -> list[str]:
     return sorted(found)
 
 
-def write_index(out: Path, runs: list[dict], total_s: float, notes=()) -> Path:
+def write_index(
+    out: Path, runs: list[dict], total_s: float, notes=(), preset: str = "quick"
+) -> Path:
     """DIR/README.md: every figure, its numbers, data set and claims, and the command that made
     it. ``notes``: lines shown at the top (e.g. data sets replaced by the 8x8 digits)."""
     lines = [
         "# Figures of the paper, regenerated",
         "",
         "Made by `make figures` (`python -m experiments.figures`): every experiment at its "
-        f"`quick` preset (CPU). Total wall time {total_s:.0f} s. Each experiment writes "
+        f"`{preset}` preset. Total wall time {total_s:.0f} s. Each experiment writes "
         "`<name>.png` and `<name>.json` (config, numbers, claims); rerun one with its command, "
         "or with `--preset paper` on an accelerator (23000 iterations as in the paper's Fig. 1).",
         "The paper's hyper-parameters are unknown: the choices are in each JSON's `config`.",
@@ -250,6 +281,10 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown experiment(s) {sorted(unknown)}; registered: {sorted(BY_NAME)}")
     names = [e.name for e in EXPERIMENTS if not args.only or e.name in args.only]
+    without = [n for n in names if args.preset not in presets_of(n)]
+    if without:  # e.g. --preset medium exists only for the pattern experiments
+        print(f"figures: no '{args.preset}' preset in {', '.join(without)}: skipped", flush=True)
+        names = [n for n in names if n not in without]
     # Pre-flight, before any experiment: every image data set the selection reads is installed.
     needs = data_needs(names, args.preset)
     missing = missing_data(v for fields in needs.values() for v in fields.values())
@@ -287,7 +322,7 @@ def main(argv=None):
             print(r["log"][-2000:], flush=True)
         runs.append(r)
     total = time.perf_counter() - start
-    index = write_index(args.out, runs, total, notes)
+    index = write_index(args.out, runs, total, notes, args.preset)
     failed = [r["name"] for r in runs if r["status"] != "ok"]
     print(
         f"wrote {index} ({len(runs)} experiments, {total:.0f} s)"

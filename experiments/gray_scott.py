@@ -212,29 +212,40 @@ def run(cfg: Config):
     counts = {name: labels.count(name) for name in pt.PATTERN_CLASSES}
     k_sn = float(st.saddle_node_k(st.PAPER_F))
     nontrivial = [r.n_uniform_states - 1 for r in reps.values()]
+    setting = {"F": st.PAPER_F, "k": list(st.PAPER_KS), "Du": scfg.Du, "Dv": scfg.Dv}
     found = [
         claims.prediction(
+            "no_nontrivial_uniform_state",
             "At the paper's F = 0.025, k = 0.055 and 0.060 no non-trivial uniform steady state "
             "exists (k > k_sn = sqrt(F)/2 - F): the only uniform state is (u, v) = (1, 0)",
             measured=nontrivial,
             predicted=[0] * len(reps),
             rtol=0.0,
+            source="Gray-Scott linear stability (saddle-node of the uniform states)",
+            setting=setting,
             note=f"k_sn = {k_sn:.5g}; measured: the number of non-trivial uniform states "
             "(prd_jax.turing.stability.uniform_states) at each k; holds iff 0 at both",
         ),
         claims.upper_bound(
+            "trivial_state_linearly_stable",
             "At the paper's (F, k) the uniform state (1, 0) is linearly stable at every "
             "wavenumber: the patterns grow from a finite perturbation, not a Turing instability",
             measured=[r.states[0].max_growth_rate for r in reps.values()],
             bound=0.0,
+            source="Gray-Scott linear stability (dispersion relation of (1, 0))",
+            setting=setting,
+            hypotheses_hold=True,
             note="measured: the largest growth rate over q of (1, 0) at each k "
             "(prd_jax.turing.stability); holds iff <= 0 at both",
         ),
     ]
     found += [
         claims.finding(
+            f"dominant_wavelength_k{key}",
             f"dominant wavelength of v at t = {float(snaps.times[-1]):g}, F = 0.025, k = {key}",
             value,
+            source="beyond the paper (Pearson 1993 protocol)",
+            setting={**setting, "k": float(key), "t": float(snaps.times[-1])},
             note=f"in the domain's length units (periodic square of side {scfg.side:g}, grid "
             f"spacing {scfg.dx:.5g}); prd_jax.turing.patterns.dominant_wavelength",
         )

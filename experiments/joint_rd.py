@@ -12,7 +12,9 @@ compile per shape). For each grid point the per-neuron norms ||R^u_j||, ||D^u_j|
 on unit-norm synthetic inputs with y ~ N(0, I). One variable moves at a time from the base
 point. Theorem 3's orders: R^u, R^v = O(n d_in sqrt(d_out/m)),
 D^u = O(n m^2 d_in d_out^{3/2}), D^v = O(n m^2 d_in d_out^{1/2}); they come from bounding every
-summand by O(1), so they are upper bounds on the growth, not predictions of it.
+summand by O(1), so they are upper bounds on the growth, not predictions of it: each is tested
+one-sided (``claims.exponent_at_most``). With unit-norm inputs x_pk = O(d_in^-1/2), so the d_in
+exponents are reported as findings, not tests.
 """
 
 import dataclasses
@@ -47,12 +49,11 @@ class Config:
     base_d_out: int = 4
     base_n: int = 32
     seeds: int = 12  # initialisations (and data draws) per grid point
-    tolerance: float = 0.25  # |fitted - theorem exponent| counted as agreement
     seed: int = 0
 
     def __post_init__(self):
         positive = ("m", "d_in", "d_out", "n", "base_m", "base_d_in", "base_d_out", "base_n")
-        positive += ("seeds", "tolerance")
+        positive += ("seeds",)
         common.check(self, positive=positive, nonnegative=("seed",))
 
 
@@ -126,35 +127,77 @@ def run(cfg: Config):
         }
 
     table, found = {}, []
+    setting = {
+        "at": "initialisation",
+        "x_norm": "unit (x_pk = O(d_in^-1/2))",
+        "u_w_init": "N(0, 1)",
+        "v_a_init": "Unif{+-1}",
+        "base_m": cfg.base_m,
+        "base_d_in": cfg.base_d_in,
+        "base_d_out": cfg.base_d_out,
+        "base_n": cfg.base_n,
+        "lambda_adv": 1.0,
+    }
     for t in TERMS:
-        fitted = [fits[var][t]["exponent"] for var in base]
-        orders = [THEOREM3_ORDERS[t][var] for var in base]
-        agrees = [abs(f - o) <= cfg.tolerance for f, o in zip(fitted, orders, strict=True)]
-        for var, f, o, ok in zip(base, fitted, orders, agrees, strict=True):
-            table[f"{t} vs {var}"] = {"fitted": f, "theorem": o, "agrees": ok}
-        marks = ", ".join(
-            f"{v} {'yes' if ok else 'no'}" for v, ok in zip(base, agrees, strict=True)
-        )
-        found.append(
-            claims.prediction(
-                f"{t}: Theorem 3's exponents in (m, d_in, d_out, n) = {tuple(orders)}",
-                measured=fitted,
-                predicted=orders,
-                rtol=0,
-                atol=cfg.tolerance,
-                note=f"rule: every fitted exponent within ±{cfg.tolerance} of the order's: "
-                f"{marks} (the orders are upper bounds: a one-sided test would fit them better)",
+        for var in base:
+            fit, order = fits[var][t], THEOREM3_ORDERS[t][var]
+            table[f"{t} vs {var}"] = {"fitted": fit["exponent"], "theorem": order}
+            statement = f"{t}: the per-neuron norm grows at most like {var}^{order:g}"
+            values = getattr(cfg, var)
+            var_set = setting | {"variable": var, "min": min(values), "max": max(values)}
+            var_set["points"] = len(values)
+            interval = (fit["ci_low"], fit["ci_high"])
+            if var == "d_in":
+                # With unit-norm inputs every x_pk = O(d_in^-1/2), not O(1): the d_in orders
+                # bound terms that shrink with d_in, so no fitted exponent can test them.
+                found.append(
+                    claims.finding(
+                        f"{t}_vs_d_in",
+                        f"{t}: fitted exponent in d_in (Theorem 3's order: d_in^{order:g})",
+                        fit["exponent"],
+                        source="Theorem 3",
+                        setting=var_set,
+                        interval=interval,
+                        seeds=cfg.seeds,
+                        note="no test: the order assumes x_pk = O(1), and with unit-norm x "
+                        "x_pk = O(d_in^-1/2), so the measured exponent sits below the order "
+                        "whatever the theorem's truth; bootstrap 95% interval",
+                    )
+                )
+                continue
+            found.append(
+                claims.exponent_at_most(
+                    f"{t}_vs_{var}",
+                    statement,
+                    fit["exponent"],
+                    interval,
+                    order,
+                    source="Theorem 3",
+                    setting=var_set,
+                    seeds=cfg.seeds,
+                    note="one-sided: the orders bound every summand by O(1) and absorb "
+                    "constants, so a fitted exponent below the order is consistent with it; "
+                    "fails only if the whole bootstrap 95% interval lies above"
+                    + (
+                        ". Counting terms with the paper's own 1/(m sqrt(d_out)) prefactor "
+                        "gives ‖D^u_j‖ = O(n d_in sqrt(d_out)), with no m at all"
+                        if t == "D_u" and var == "m"
+                        else ""
+                    ),
+                )
             )
-        )
+        for row in table.values():
+            row["consistent"] = row["fitted"] <= row["theorem"]
     ratio = np.asarray(series["m"]["D_u"]).mean(0) / np.asarray(series["m"]["R_u"]).mean(0)
     summary = {
         "fits": fits,
         "theorem3_orders": THEOREM3_ORDERS,
         "table": table,
         "diffusion_over_reaction_u_vs_m": dict(zip(map(str, cfg.m), ratio.tolist(), strict=True)),
-        "agreeing_exponents": int(sum(r["agrees"] for r in table.values())),
+        "consistent_exponents": int(sum(r["consistent"] for r in table.values())),
         "total_exponents": len(table),
     }
+    found = claims.check_unique_ids(found)
     return {"summary": summary, "claims": found, "series": series}, {}
 
 

@@ -6,12 +6,16 @@ supervised vs adversarial, on synthetic sphere data and on MNIST.
     python -m experiments.linear_rate --preset tiny    # seconds (smoke test)
 
 Theorem 1/2 setting: only U trained (v_j in {+-1} frozen), full-batch gradient descent on the
-SUM loss with eta = suggest_lr (half the stable step), a WGAN-GP critic for lambda_adv = 1. All
+SUM loss with eta = suggest_lr (half the stable step), a WGAN-GP critic for lambda_adv = 1 (Adam,
+the default critic rate 5e-3 per unit of t = eta * steps: a moving critic, which is outside
+Eq. 17's hypotheses; `experiments.theorem2` judges Eq. 17 in its own setting). All
 widths and both modes are one padded, vmapped compile per data set, from one initialisation
 (nested: the width-m network is the first m neurons). Drawn with Remark 3's bound
 ||z(t) - y|| <= exp(-lambda0 t/2) ||z(0) - y|| (on the loss: 1/2 r0^2 exp(-lambda0 t)), and
 Eq. 17's floor kappa*mu with L = the measured critic norm. With d_out > 1 and V frozen at +-1
-the kernel of each output is H_inf/d_out, so the rate uses lambda0/d_out.
+the kernel of each output is H_inf/d_out, so the rate uses lambda0/d_out (drawn; Remark 3 is
+judged only for d_out = 1 and at widths where the kernel regime lambda_min(H(t)) >= lambda0/2
+holds at every logged step).
 """
 
 import dataclasses
@@ -101,10 +105,8 @@ def _panel(name, title, X, Y, steps, cfg):
         sel = (res < 0.5 * res[0]) & (res > 1e-3 * res[0])
         fit = np.polyfit(t[sel], np.log(res[sel]), 1) if sel.sum() >= 2 else [np.nan]
         rates[m] = float(-fit[0] / (lam_eff / 2))
-        # Slack for float32 rounding (res[0] equals the bound's r0 at t = 0).
-        remark3[m] = np.asarray(prd_jax.theory.linear_rate_bound(t, res[0], lam_eff))
-        remark3[m] = remark3[m] * (1 + 1e-4) + 1e-6
-        under[m] = float(np.mean(res <= remark3[m]))
+        remark3[m] = np.asarray(prd_jax.theory.linear_rate_bound(t, res[0], lam_eff), np.float64)
+        under[m] = float(np.mean(res <= remark3[m] * (1 + 1e-4) + 1e-6))
     final = {
         mode: {m: float(met["loss_sup"][j, -1]) for j, m in enumerate(widths)}
         for mode, met in (("supervised", sup), ("adversarial", adv))
@@ -131,31 +133,80 @@ def _panel(name, title, X, Y, steps, cfg):
         "diverged": {"supervised": grid.diverged[:, 0], "adversarial": grid.diverged[:, 1]},
     }
     m_top = max(widths)
-    holds = [m for m in widths if under[m] == 1.0]
-    found = [
+    L_bound = float(
+        prd_jax.theory.critic_norm_bound(r0 / 2, X.shape[0], m_top, spec["kappa"], cfg.delta)
+    )
+    stats["L_bound"] = L_bound
+    base = {
+        "d_out": d_out,
+        "train": "U",
+        "n": X.shape[0],
+        "d_in": X.shape[1],
+        "lr": lr,
+        "steps": steps,
+        "loss": "sum",
+        "lambda0": spec["lambda0"],
+    }
+    found = []
+    for i, m in enumerate(widths):
+        regime = float(np.min(sup["lambda_min"][i]) / spec["lambda0"])
+        # t = 0 is an identity (the bound's r0 is the measured one); below 1e-4 r0 the bound
+        # is under float32 resolution of the residual.
+        judged = (t > 0) & (remark3[m] >= 1e-4 * remark3[m][0])
+        setting = base | {"m": m, "critic": "none (lambda_adv = 0)"}
+        setting["min_lambda_min_over_lambda0"] = regime
+        found.append(
+            claims.upper_bound(
+                f"{name}_remark3_m{m}",
+                f"{name}, m = {m}: the supervised residual decays at least at the linear rate, "
+                "‖z(t) − y‖ ≤ exp(−λ0 t/2) ‖z(0) − y‖",
+                sup["residual"][i][judged],
+                remark3[m][judged],
+                source="Remark 3",
+                setting=setting,
+                hypotheses_hold=d_out == 1 and regime >= 0.5,
+                note=f"at every logged t > 0 where the bound is above 1e-4 r0 (float32 "
+                f"resolution: {int(judged.sum())} of {t.size} log points); λ0/{d_out} per "
+                "output. Hypotheses: d_out = 1, v frozen, and the kernel regime "
+                f"λ_min(H(t)) ≥ λ0/2 at every logged step (measured: min λ_min/λ0 = "
+                f"{regime:.3g}); fitted rate / (λ0/2) between 0.5 r0 and 1e-3 r0: "
+                f"{rates[m]:.3g}",
+            )
+        )
+    i_top = widths.index(m_top)
+    t_pos = t > 0
+    bde = np.asarray(prd_jax.theory.bde_bound(t, r0, spec["kappa"], mu, lam_eff))
+    wgan_set = base | {
+        "m": m_top,
+        "critic": "wgan_gp",
+        "critic_optimizer": "adam",
+        "critic_lr_per_t": tcfg.critic_lr,
+        "critic_norm": L,
+        "L_bound": L_bound,
+        "eps": r0 / 2,
+    }
+    found += [
         claims.upper_bound(
-            f"{name}: at the largest width (m = {m_top}; Remark 3 needs m large) the "
-            "supervised residual converges at least at the linear rate λ0/2",
-            measured=sup["residual"][widths.index(m_top)],
-            bound=remark3[m_top],
-            note="rule: ‖z(t) − y‖ ≤ exp(−λ0 t/2) ‖z(0) − y‖ (1 + 1e-4) + 1e-6 at every logged "
-            f"step (λ0/{d_out} per output); fitted rate / (λ0/2) between 0.5 r0 and 1e-3 r0: "
-            f"{ {m: round(r, 3) for m, r in rates.items()} }; the bound holds at every logged "
-            f"step for m in {holds}",
+            f"{name}_eq17_wgan",
+            f"{name}, m = {m_top}: Eq. 17 against the trained WGAN-GP critic, ‖z(t) − y‖ ≤ "
+            "(r0 − κμ) e^{−λ0 t/2} + κμ with L = max ‖W‖",
+            adv["residual"][i_top][t_pos],
+            bde[t_pos],
+            source="Eq. 17",
+            setting=wgan_set,
+            hypotheses_hold=False,
+            note="not judged: Eq. 17 needs a frozen critic with ‖w‖ ≤ L_bound = "
+            f"{L_bound:.3g} (ε = r0/2) and d_out = 1; this critic moves and ‖W‖ reaches {L:.3g}. "
+            "Judged in its own setting in experiments.theorem2",
         ),
-        claims.upper_bound(
-            f"{name}: with the adversary L_sup stops at a non-zero floor (Eq. 17)",
-            measured=[final["supervised"][m] / final["adversarial"][m] for m in widths],
-            bound=0.1,
-            note="rule: the supervised final L_sup is at most 1/10 of the adversarial one at "
-            f"every width {widths} (one seed: no interval)",
-        ),
-        claims.upper_bound(
-            f"{name}: Eq. 17's floor κμ is informative (below the initial residual r0)",
-            measured=floor,
-            bound=r0,
-            note="rule: κμ ≤ r0. μ uses the measured critic norm L = ‖W‖ ≈ sqrt(m d_out) of an "
-            "unconstrained WGAN-GP critic, so κμ ≫ r0: the bound is vacuous here",
+        claims.finding(
+            f"{name}_kappa_mu_over_r0",
+            f"{name}: Eq. 17's floor κμ with the WGAN-GP critic's measured norm, in units of r0",
+            floor / r0,
+            source="Eq. 17",
+            setting=wgan_set,
+            note=f"κμ = {floor:.3g} against r0 = {r0:.3g}: vacuous, because the unconstrained "
+            f"critic's norm is {L / L_bound:.3g}x Theorem 2's L_bound",
         ),
     ]
     return panel, stats, claims.mark_diverged(found, int(np.sum(grid.diverged)))
@@ -176,6 +227,7 @@ def run(cfg: Config):
         panels.append(panel)
         summary[name] = stats | {"data": info}
         found += more
+    found = claims.check_unique_ids(found)
     return {"summary": summary, "claims": found, "series": {"panels": panels}}, {}
 
 

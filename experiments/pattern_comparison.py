@@ -52,6 +52,11 @@ def _summarise(stats: list[dict]) -> dict:
     return out
 
 
+def _slug(name: str) -> str:
+    """A claim id from a row name: lowercase letters, digits and underscores."""
+    return "_".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+
+
 def inputs(folder: Path, preset: str) -> tuple[list[str], list[str]]:
     """``(found, missing)`` PRD sources in ``folder``; raises MissingInputs, naming the files
     and the command that makes them, without gray_scott.npz or any patterns_*.npz."""
@@ -97,9 +102,19 @@ def run(cfg: Config, folder: Path, preset: str):
     rows, panels = compare(cfg, folder, found)
     findings = [
         claims.finding(
+            _slug(name),
             f"{name}: waves across, spectral entropy, anisotropy, Moran's I",
             [row[k] for k in KEYS],
-            note=f"mean over {sum(row['classes'].values())} field(s); labels {row['classes']}",
+            source="the paper's comparison of weight patterns with Gray-Scott patterns",
+            setting={"field": name, "fields": sum(row["classes"].values())},
+            note=f"mean over {sum(row['classes'].values())} field(s); labels {row['classes']}. "
+            + (
+                "Drift images Δu_j lie in span{x_p} under any loss (patterns_*: "
+                "drift_in_data_span), so their shape is the data's, not evidence of "
+                "reaction-diffusion by itself."
+                if "du_j" in name
+                else ""
+            ),
         )
         for name, row in rows.items()
     ]

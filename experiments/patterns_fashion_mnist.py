@@ -2,9 +2,10 @@
 figure): one initialisation is trained supervised and adversarially, and its neurons u_j are
 drawn as weight images.
 
-    python -m experiments.patterns_fashion_mnist --preset quick   # ~20 s on 2 CPU cores
-    python -m experiments.patterns_fashion_mnist --preset paper   # accelerator, 23000 it.
-    python -m experiments.patterns_fashion_mnist --preset tiny    # seconds (smoke test)
+    python -m experiments.patterns_fashion_mnist --preset quick    # ~1 min on 2 CPU cores
+    python -m experiments.patterns_fashion_mnist --preset medium   # minutes on 2 CPU cores
+    python -m experiments.patterns_fashion_mnist --preset paper    # accelerator, 23000 it.
+    python -m experiments.patterns_fashion_mnist --preset tiny     # seconds (smoke test)
 
 Same protocol as ``experiments.patterns_mnist`` (see its docstring) on a class-balanced
 Fashion-MNIST subset from Debian's dataset-fashion-mnist.

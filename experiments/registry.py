@@ -18,6 +18,7 @@ EXPERIMENTS = (
     Entry("linear_rate", "Linear rate (Remark 3, Eq. 17)"),
     Entry("theorem1", "Theorem 1: symmetry and homogeneity under supervision"),
     Entry("dissect_diffusion", "Theorem 2: dissecting diffusion"),
+    Entry("theorem2", "Theorems 1-2, Remark 3, Eq. 17 in their own setting; critic-norm sweep"),
     Entry("patterns_synthetic", "Turing-like patterns: synthetic data"),
     Entry("patterns_mnist", "Turing-like patterns: MNIST"),
     Entry("patterns_fashion_mnist", "Turing-like patterns: Fashion-MNIST"),

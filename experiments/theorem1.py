@@ -10,8 +10,11 @@ descent on synthetic unit-norm data, to convergence. Theorem 1: per-neuron drift
 max_j ||u_j(T) - u_j(0)|| = O(n^{3/2}/(sqrt(m) lambda0 delta)) (exponent -1/2 in m), and
 ||U(T) - U(0)||_F = O(n^{3/2}/(lambda0 delta)) (exponent 0). The explicit pre-Markov bound
 2 sqrt(n) r0 / (sqrt(m) lambda0) uses the measured r0 = ||z(0) - y||. The adversarial run
-(WGAN-GP critic, same init) is drawn for contrast. One grid (prd_jax.grid.run_grid): widths
-within a factor bucket_ratio share one padded compile, seeds and modes are vmapped.
+(WGAN-GP critic, Adam, the default rate 5e-3 per unit of t, same init) is drawn for contrast;
+no claim rests on it. The orders are tested one-sided (exponent_at_most): an O(.) bound with
+absorbed constants cannot be contradicted by a fitted exponent below it. One grid
+(prd_jax.grid.run_grid): widths within a factor bucket_ratio share one padded compile, seeds
+and modes are vmapped.
 """
 
 import dataclasses
@@ -86,43 +89,96 @@ def run(cfg: Config):
         for mode in modes
     }
     sup, f_sup = values["supervised"], fits["supervised"]
-    ratio = float(np.max(sup["drift_max"] / bound))
-    f_mean, f_fro = f_sup["drift_mean"], f_sup["drift_fro"]
+    sup_runs = grid.sel(lambda_adv=0.0).metrics  # (seeds, widths, L)
+    t = lr * np.asarray(grid.log_steps, np.float64)
+    # Explicit bound at every logged t > 0, per seed and width (r0 of that run).
+    bound_t = np.asarray(
+        th.drift_bound_sup(t[None, None, 1:], cfg.n, widths[None, :, None], r0[..., None],
+                           spec["lambda0"])
+    )  # fmt: skip
+    drift_t = sup_runs["drift_max"][..., 1:].astype(np.float64)
+    ratio_t = drift_t / bound_t
+    worst = ratio_t.reshape(-1, ratio_t.shape[-1]).argmax(axis=0)
+    cols = np.arange(ratio_t.shape[-1])
+    measured_t = drift_t.reshape(-1, drift_t.shape[-1])[worst, cols]
+    bound_worst = bound_t.reshape(-1, bound_t.shape[-1])[worst, cols]
+    regime = float(np.min(sup_runs["lambda_min"]) / spec["lambda0"])
+    setting = {
+        "d_out": 1,
+        "train": "U",
+        "critic": "none (lambda_adv = 0)",
+        "n": cfg.n,
+        "d_in": cfg.d_in,
+        "m_min": min(cfg.widths),
+        "m_max": max(cfg.widths),
+        "widths": len(cfg.widths),
+        "lr": lr,
+        "steps": cfg.steps,
+        "loss": "sum",
+        "min_lambda_min_over_lambda0": regime,
+        "final_residual_over_r0_max": float(np.max(sup["residual"] / r0)),
+    }
+    hyp = regime >= 0.5
+    f_mean, f_max, f_fro = f_sup["drift_mean"], f_sup["drift_max"], f_sup["drift_fro"]
+    why = (
+        "Hypotheses: d_out = 1, v frozen, supervised, and the kernel regime λ_min(H(t)) ≥ λ0/2 "
+        f"at every logged step of every run (measured min λ_min/λ0 = {regime:.3g})"
+    )
     found = [
-        claims.prediction(
-            "per-neuron drift shrinks like m^-1/2 under supervision",
-            measured=f_mean["exponent"],
-            predicted=-0.5,
-            rtol=0,
-            atol=0.1,
-            note="rule: the fitted exponent of the mean per-neuron drift is within 0.1 of -0.5 "
-            f"(stderr {f_mean['stderr']:.3g}, bootstrap 95% interval [{f_mean['ci_low']:.3g}, "
-            f"{f_mean['ci_high']:.3g}]); the max over m neurons (exponent "
-            f"{f_sup['drift_max']['exponent']:.3g}) carries an extra slowly growing factor",
+        claims.exponent_at_most(
+            "per_neuron_drift_order",
+            "mean per-neuron drift at the horizon is O(m^-1/2) in the width",
+            f_mean["exponent"],
+            (f_mean["ci_low"], f_mean["ci_high"]),
+            -0.5,
+            source="Theorem 1",
+            setting=setting,
+            hypotheses_hold=hyp,
+            seeds=cfg.seeds,
+            note="one-sided: holds if the fitted exponent is ≤ −1/2, fails only if its whole "
+            f"bootstrap interval lies above (the O(·) absorbs constants). {why}",
         ),
-        claims.prediction(
-            "Frobenius drift is bounded independently of m",
-            measured=f_fro["exponent"],
-            predicted=0.0,
-            rtol=0,
-            atol=0.1,
-            note=f"rule: |fitted exponent| <= 0.1 (stderr {f_fro['stderr']:.3g})",
+        claims.exponent_at_most(
+            "max_neuron_drift_order",
+            "max over neurons of the per-neuron drift is O(m^-1/2) in the width",
+            f_max["exponent"],
+            (f_max["ci_low"], f_max["ci_high"]),
+            -0.5,
+            source="Theorem 1",
+            setting=setting,
+            hypotheses_hold=hyp,
+            seeds=cfg.seeds,
+            note="one-sided as above; the max over m neurons carries an extra slowly growing "
+            "factor (a max of m draws), which the theorem's high-probability bound per neuron "
+            f"does not see. {why}",
+        ),
+        claims.exponent_at_most(
+            "frobenius_drift_order",
+            "Frobenius drift ‖U(T) − U(0)‖_F is O(1) in the width",
+            f_fro["exponent"],
+            (f_fro["ci_low"], f_fro["ci_high"]),
+            0.0,
+            source="Theorem 1",
+            setting=setting,
+            hypotheses_hold=hyp,
+            seeds=cfg.seeds,
+            note=f"one-sided: fitted exponent ≤ 0. {why}",
         ),
         claims.upper_bound(
-            "measured per-neuron drift is below Theorem 1's explicit bound 2√n r0/(√m λ0)",
-            measured=sup["drift_max"],
-            bound=bound,
-            note="rule: max_j ‖u_j(T) − u_j(0)‖ <= the bound for every seed (rows) and width "
-            f"(columns), r0 the mean over seeds; largest ratio {ratio:.3g}",
-        ),
-        claims.upper_bound(
-            "training has converged (the theorem bounds the drift for all t)",
-            measured=sup["residual"],
-            bound=1e-2 * float(np.min(r0)),
-            note="rule: every run's final residual ‖z(T) − y‖ is below 1% of the smallest "
-            "initial one",
+            "explicit_bound",
+            "per-neuron drift ≤ Theorem 1's explicit bound 2√n r0 (1 − e^{−λ0 t/2})/(√m λ0) at "
+            "every logged t, every seed and width",
+            measured_t,
+            bound_worst,
+            source="Theorem 1 ([W (10)-(16)], before Markov)",
+            setting=setting,
+            hypotheses_hold=hyp,
+            seeds=cfg.seeds,
+            note="at each logged t > 0 the run (seed, width) with the largest ratio; r0 measured "
+            f"per run. {why}",
         ),
     ]
+    ratio = float(np.max(ratio_t))
     summary = {
         "n": cfg.n,
         "d_in": cfg.d_in,
@@ -134,6 +190,7 @@ def run(cfg: Config):
         "r0_mean": r0_mean,
         "fits": fits,
         "final_residual_max": {mode: float(np.max(values[mode]["residual"])) for mode in modes},
+        "explicit_bound_ratio_max": ratio,
     }
     series = {
         "widths": cfg.widths,
@@ -142,7 +199,7 @@ def run(cfg: Config):
         "bound_per_neuron": bound,
         "theorem1_oform": oform,
     }
-    found = claims.mark_diverged(found, int(np.sum(grid.diverged)))
+    found = claims.check_unique_ids(claims.mark_diverged(found, int(np.sum(grid.diverged))))
     return {"summary": summary, "claims": found, "series": series}, {}
 
 

@@ -9,7 +9,7 @@ The library neither draws nor prints, and importing it creates no JAX arrays (so
 ``docs/mathematics.md``.
 """
 
-from prd_jax import breakdown, claims, critics, features, grid, metrics, results, theory
+from prd_jax import breakdown, claims, critics, features, grid, growth, metrics, results, theory
 from prd_jax.critics import CriticTransform
 from prd_jax.data import DataError, Dataset, ImageDataset, image_dataset, read_idx, sphere
 from prd_jax.grid import GridResult, MemoryCache, run_grid
@@ -70,6 +70,7 @@ __all__ = [
     "generator",
     "gram_spectrum",
     "grid",
+    "growth",
     "h_empirical",
     "h_infinity",
     "h_infinity_mc",

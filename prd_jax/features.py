@@ -314,3 +314,94 @@ def mean_difference_z(mean_a, se_a, mean_b, se_b) -> float:
     The experiments count a difference of two noisy means only if ``z > 2``."""
     se = float(np.hypot(se_a, se_b))
     return float((mean_a - mean_b) / se) if se > 0 else float("nan")
+
+
+# ------------------------------------------------- per-network statistics of a weight field
+
+
+def row_morans_i(U, image_shape) -> np.ndarray:
+    """Moran's I of each row of ``U (k, d_in)`` seen as an image of ``image_shape``
+    (non-periodic; 0 for noise, near 1 for a smooth field): ``(k,)`` float64, NaN for a flat
+    row."""
+    imgs = np.asarray(U, np.float32).reshape((-1,) + tuple(image_shape))
+    return np.asarray(_batched_image_metrics()(jnp.asarray(imgs))["morans_i"], np.float64)
+
+
+def span_basis(X, rtol: float = 1e-6) -> np.ndarray:
+    """An orthonormal basis ``(d_in, r)`` of ``span{x_p}`` for ``X (n, d_in)``, from the SVD
+    (rank-revealing, unlike QR without pivoting: images have always-zero pixels, so the span can
+    be smaller than ``min(n, d_in)``); singular values below ``rtol`` times the largest count as
+    0 (float32 data)."""
+    basis, sv, _ = np.linalg.svd(np.asarray(X, np.float64).T, full_matrices=False)
+    return basis[:, sv > rtol * max(float(sv[0]) if sv.size else 0.0, 1e-300)]
+
+
+def span_residual(D, X, rtol: float = 1e-6) -> np.ndarray:
+    """Relative part of each row of ``D (k, d_in)`` outside the span of the inputs ``X (n, d_in)``:
+    ``‖(I − P_X) d_j‖ / ‖d_j‖`` (float64; NaN for a zero row).
+
+    Gradient descent on any loss of ``f(U, V, x_p)`` moves ``u_j`` by ``Σ_p c_pj x_p`` (the
+    chain rule through ``u_jᵀx_p``), so the drift ``Δu_j = u_j(T) − u_j(0)`` lies in
+    ``span{x_p}`` under supervised and adversarial training alike: this is 0 up to rounding.
+    ``rtol``: as in ``span_basis``.
+    """
+    D = np.asarray(D, np.float64)
+    Q = span_basis(X, rtol)
+    outside = D - (D @ Q) @ Q.T
+    norms = np.linalg.norm(D, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norms > 0, np.linalg.norm(outside, axis=1) / norms, np.nan)
+
+
+def weight_field_stats(U, U0, image_shape, k=128) -> dict:
+    """Scalar statistics of one trained first layer ``U (m, d_in)`` against its init ``U0``.
+
+    Returns float64 scalars:
+      ``drift_rel``: ``‖U − U0‖_F / ‖U0‖_F``;
+      ``drift_over_init``: mean over neurons of ``‖u_j − u_j(0)‖ / ‖u_j(0)‖`` (a pattern in
+      ``Δu_j`` can show in ``u_j`` itself only once this is of order 1);
+      ``ks``: Kolmogorov-Smirnov distance of U's entries from N(0, 1)
+      (``metrics.ks_from_normal``);
+      ``kurtosis``: excess kurtosis of U's entries (0 for N(0, 1));
+      ``morans_i_u``, ``morans_i_du``: mean Moran's I of the first ``k`` rows of ``U`` and of
+      ``U − U0`` seen as images (NaN-aware);
+      ``frac_drift_dominated``: fraction of neurons with ``‖u_j − u_j(0)‖ > ‖u_j(0)‖``.
+    """
+    from prd_jax.metrics import ks_from_normal
+
+    U, U0 = np.asarray(U, np.float64), np.asarray(U0, np.float64)
+    dU = U - U0
+    per_neuron = np.linalg.norm(dU, axis=1) / np.linalg.norm(U0, axis=1)
+    return {
+        "drift_rel": float(np.linalg.norm(dU) / np.linalg.norm(U0)),
+        "drift_over_init": float(np.mean(per_neuron)),
+        "frac_drift_dominated": float(np.mean(per_neuron > 1.0)),
+        "ks": float(ks_from_normal(np.asarray(U, np.float32))),
+        "kurtosis": excess_kurtosis(U),
+        "morans_i_u": finite_mean(row_morans_i(U[:k], image_shape)),
+        "morans_i_du": finite_mean(row_morans_i(dU[:k], image_shape)),
+    }
+
+
+def finite_mean(v) -> float:
+    """Mean of the finite entries (NaN, without a warning, when there are none)."""
+    v = np.asarray(v, np.float64)
+    v = v[np.isfinite(v)]
+    return float(np.mean(v)) if v.size else float("nan")
+
+
+def paired_differences(stats_a: list[dict], stats_b: list[dict], key: str) -> list[float]:
+    """``[a[key] − b[key]]`` over paired records (e.g. one per seed: adversarial − supervised
+    from the same initialisation)."""
+    return [float(a[key]) - float(b[key]) for a, b in zip(stats_a, stats_b, strict=True)]
+
+
+def t_interval(values) -> list[float]:
+    """95% t-interval of the mean of ``values`` (e.g. one per seed); NaNs with fewer than 2."""
+    from scipy import stats
+
+    v = np.asarray(values, np.float64).ravel()
+    if v.size < 2 or not np.all(np.isfinite(v)):
+        return [float("nan"), float("nan")]
+    half = float(stats.t.ppf(0.975, v.size - 1) * np.std(v, ddof=1) / np.sqrt(v.size))
+    return [float(v.mean() - half), float(v.mean() + half)]

@@ -61,9 +61,28 @@ def test_experiment_smoke(name, produce):
     values = list(_numbers(res["summary"]))
     assert values and all(math.isfinite(v) for v in values)
     assert res["claims"], "every experiment states at least one claim"
-    for c in res["claims"]:
-        assert c["kind"] in claims.KINDS and c["claim"]
+    check_claims(res["claims"])
+
+
+def check_claims(records):
+    """Every record carries every field, ids are unique, upper bounds are judged only inside
+    their hypotheses, and every verdict follows from the record's own numbers."""
+    claims.check_unique_ids(records)
+    for c in records:
+        missing = set(claims.FIELDS) - set(c)
+        assert not missing, (c.get("id"), missing)
+        assert c["kind"] in claims.KINDS and c["claim"] and c["source"]
+        assert isinstance(c["setting"], dict) and c["setting"], c["id"]
+        assert isinstance(c["hypotheses_hold"], bool) and c["seeds"] >= 1
         assert claims.judge(c) == c["verdict"], c  # the verdict follows from the numbers
+        if c["kind"] == "upper_bound":
+            assert "ratio_tightest" in c and "ratio_horizon" in c, c["id"]
+            if not c["hypotheses_hold"]:
+                assert c["verdict"] in ("outside_hypotheses", "inconclusive"), c["id"]
+        if c["kind"] == "comparison":
+            assert c["seeds"] == len(c["measured"])
+            if c["seeds"] < c["min_samples"]:
+                assert c["verdict"] == "inconclusive", c["id"]
 
 
 def test_pattern_comparison_measures_known_stripes(tmp_path):
@@ -107,7 +126,11 @@ def test_figures_index(produce):
     text = figures.write_index(out, runs, 12.0).read_text()
     for n in NAMES:
         assert f"## {n}" in text and f"![{n}" in text
-    assert "| claim | kind | measured | verdict | note |" in text
+    assert (
+        "| id | claim | kind | source | setting | measured | reference | interval | seeds |" in text
+    )
+    first = json.loads((out / f"{NAMES[0]}.json").read_text())["claims"][0]
+    assert f"`{first['id']}`" in text
     assert "boom" in text
 
 

@@ -156,3 +156,77 @@ def test_image_stats_match_pattern_stats():
     means = features.neuron_pattern_stats(fields.reshape(3, -1), (9, 11), k=3)
     assert means["morans_i"] == pytest.approx(np.mean([b["morans_i"] for b in batch]), rel=1e-5)
     assert features.mean_abs_cosine(np.eye(3), [1.0, 0, 0]) == pytest.approx(1 / 3)
+
+
+def test_span_residual_is_zero_in_the_span_and_one_orthogonal_to_it():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5, 30))
+    inside = rng.standard_normal((4, 5)) @ X  # combinations of the x_p
+    np.testing.assert_allclose(features.span_residual(inside, X), 0.0, atol=1e-12)
+    Q, _ = np.linalg.qr(np.concatenate([X.T, rng.standard_normal((30, 3))], axis=1))
+    orthogonal = Q[:, 5:].T  # unit vectors orthogonal to every x_p
+    np.testing.assert_allclose(features.span_residual(orthogonal, X), 1.0, rtol=1e-12)
+    mixed = features.span_residual(inside[:1] + 3.0 * orthogonal[:1], X)[0]
+    expected = 3.0 / np.linalg.norm(inside[0] + 3.0 * orthogonal[0])
+    assert mixed == pytest.approx(expected, rel=1e-10)
+    assert np.isnan(features.span_residual(np.zeros((1, 30)), X)[0])
+    # More samples than dimensions, with always-zero "border pixels": the span is a coordinate
+    # subspace of dimension 20 < min(n, d) (a QR without pivoting gets this wrong).
+    wide = np.zeros((60, 30))
+    wide[:, 5:25] = rng.standard_normal((60, 20))
+    inside = rng.standard_normal((4, 60)) @ wide
+    np.testing.assert_allclose(features.span_residual(inside, wide), 0.0, atol=1e-12)
+    border = np.zeros((1, 30))
+    border[0, 0] = 1.0
+    np.testing.assert_allclose(features.span_residual(border, wide), 1.0)
+    assert features.span_basis(wide).shape == (30, 20)
+
+
+def test_gradient_descent_drift_lies_in_the_data_span():
+    """Under any loss of the outputs, Δu_j = Σ_p c_pj x_p (the claim drift_in_data_span)."""
+    X, Y = prd_jax.sphere(jax.random.key(0), 6, 16, 2)
+    cfg = prd_jax.TrainConfig(width=8, steps=30, train_v=True, critic="wgan_gp")
+    res = jax.jit(prd_jax.make_train(cfg))(jax.random.key(1), cfg.hparams(lr=0.2), X, Y)
+    dU = np.asarray(res.final[0].U) - np.asarray(res.init[0].U)
+    assert np.linalg.norm(dU) > 1e-3  # it moved
+    assert np.max(features.span_residual(dU, X)) < 1e-4
+    noise = np.random.default_rng(1).standard_normal(dU.shape)
+    assert np.min(features.span_residual(noise, X)) > 0.5  # 6 of 16 dimensions: ~0.8
+
+
+def test_weight_field_stats_of_noise_and_of_a_smooth_drift():
+    rng = np.random.default_rng(0)
+    shape = (12, 12)
+    U0 = rng.standard_normal((64, 144))
+    same = features.weight_field_stats(U0, U0, shape, k=64)
+    assert same["drift_rel"] == 0.0 and same["drift_over_init"] == 0.0
+    assert abs(same["morans_i_u"]) < 0.05 and np.isnan(same["morans_i_du"])
+    assert same["ks"] < 0.03 and abs(same["kurtosis"]) < 0.2
+    yy, xx = np.mgrid[0:12, 0:12]
+    blob = np.exp(-((yy - 6) ** 2 + (xx - 6) ** 2) / 8.0).ravel()  # a smooth "silhouette"
+    U = U0 + 3.0 * rng.standard_normal((64, 1)) * blob[None, :] * 12 / np.linalg.norm(blob)
+    moved = features.weight_field_stats(U, U0, shape, k=64)
+    assert moved["drift_rel"] == pytest.approx(
+        np.linalg.norm(U - U0) / np.linalg.norm(U0), rel=1e-12
+    )
+    assert moved["morans_i_du"] > 0.8  # the drift is the smooth blob
+    assert moved["morans_i_u"] > same["morans_i_u"] + 0.2  # and shows in u_j at this scale
+    assert moved["kurtosis"] > 0.5  # heavy tails: a few pixels carry the drift
+    assert moved["ks"] > same["ks"]
+
+
+def test_paired_differences_and_t_interval():
+    a = [{"x": 3.0}, {"x": 5.0}, {"x": 4.0}]
+    b = [{"x": 1.0}, {"x": 2.0}, {"x": 2.0}]
+    d = features.paired_differences(a, b, "x")
+    assert d == [2.0, 3.0, 2.0]
+    lo, hi = features.t_interval(d)
+    from scipy import stats
+
+    half = stats.t.ppf(0.975, 2) * np.std(d, ddof=1) / np.sqrt(3)
+    assert (lo, hi) == pytest.approx((np.mean(d) - half, np.mean(d) + half), rel=1e-12)
+    assert all(np.isnan(features.t_interval([1.0])))
+    with pytest.raises(ValueError):
+        features.paired_differences(a, b[:2], "x")
+    assert features.finite_mean([1.0, np.nan, 3.0]) == 2.0
+    assert np.isnan(features.finite_mean([np.nan]))

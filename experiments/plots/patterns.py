@@ -35,6 +35,26 @@ def panel_stats(arrays, shape) -> dict:
     return out
 
 
+MODE_COLORS = {"supervised": "tab:blue", "adversarial": "tab:red"}
+
+
+def _drift_curves(ax, arrays):
+    """Relative drift ‖U(t) − U(0)‖_F/‖U(0)‖_F against t, one line per seed and mode."""
+    if "log_t" not in arrays:
+        ax.axis("off")
+        return
+    t = arrays["log_t"]
+    for mode, color in MODE_COLORS.items():
+        curves = np.atleast_2d(arrays[f"drift_rel_{mode}"])
+        for i, curve in enumerate(curves):
+            ax.plot(t[1:], curve[1:], color=color, lw=1, alpha=0.8, label=mode if i == 0 else None)
+    ax.set_xscale("log")
+    ax.set_xlabel("t = η · steps", fontsize=7)
+    ax.set_title(f"‖ΔU‖_F/‖U(0)‖_F, {curves.shape[0]} seed(s)", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, frameon=False)
+
+
 def plot(results, arrays, path):
     """Weight images: u_j, drift Δu_j, whole U and V at init / supervised / adversarial."""
     s = results["summary"]
@@ -54,18 +74,20 @@ def plot(results, arrays, path):
             ax.set_xlabel(stat_line(stats[col]["u"][j]), fontsize=7)
             if j == 0:
                 ax.set_title(col, fontsize=11)
-        axes[j, 0].set_ylabel(f"u_{j} as image", fontsize=9)
+        index = int(arrays["shown"][j]) if "shown" in arrays else j
+        axes[j, 0].set_ylabel(f"u_{index} as image", fontsize=9)
     # Drift row: the mean input in the init column, then Δu_0 on a shared colour scale.
     r = n_show
     imshow(axes[r, 0], arrays["mean_input"].reshape(shape), cmap="gray")
-    axes[r, 0].set_ylabel("Δu_0 = u_0(T) − u_0(0)", fontsize=9)
+    first = int(arrays["shown"][0]) if "shown" in arrays else 0
+    axes[r, 0].set_ylabel(f"Δu_{first} = u_{first}(T) − u_{first}(0)", fontsize=9)
     axes[r, 0].set_xlabel("mean input x̄ (reference)", fontsize=7)
     drifts = [arrays[f"U_{c}"][0] - arrays["U_init"][0] for c in cols[1:]]
     lim = max(robust_lim(d) for d in drifts)
     for c, (col, d) in enumerate(zip(cols[1:], drifts, strict=True), start=1):
         im = imshow(axes[r, c], d.reshape(shape), -lim, lim)
         axes[r, c].set_xlabel(
-            stat_line(stats[col]["du"]) + f" ‖Δu_0‖={fmt(float(np.linalg.norm(d)), 2)}",
+            stat_line(stats[col]["du"]) + f" ‖Δu_{first}‖={fmt(float(np.linalg.norm(d)), 2)}",
             fontsize=7,
         )
     fig.colorbar(im, ax=axes[r, :], fraction=0.02, pad=0.01, label="shared scale")
@@ -88,16 +110,7 @@ def plot(results, arrays, path):
             fontsize=7,
         )
     lim = max(robust_lim(arrays[f"dUmat_{col}"]) for col in cols[1:])
-    axes[r + 2, 0].axis("off")
-    axes[r + 2, 0].text(
-        0.5,
-        0.5,
-        "ΔU = U(T) − U(0)\n(shared colour scale →)",
-        ha="center",
-        va="center",
-        fontsize=9,
-        transform=axes[r + 2, 0].transAxes,
-    )
+    _drift_curves(axes[r + 2, 0], arrays)
     for c, col in enumerate(cols[1:], start=1):
         dU = arrays[f"dUmat_{col}"]
         im = imshow(axes[r + 2, c], dU, -lim, lim, aspect="auto")
@@ -105,16 +118,22 @@ def plot(results, arrays, path):
             f"‖ΔU‖_F={fmt(float(np.linalg.norm(dU)), 3)} PC1×={fmt(pc1x(dU), 2)}", fontsize=7
         )
     fig.colorbar(im, ax=axes[r + 2, :], fraction=0.02, pad=0.01)
+    axes[r + 2, 0].set_ylabel("ΔU = U(T) − U(0)\n(shared colour scale →)", fontsize=9)
     axes[r + 1, 0].set_ylabel(f"U: {arrays['Umat_init'].shape[0]} neurons × d_in", fontsize=9)
     axes[r + 3, 0].set_ylabel(f"V: d_out × {arrays['Vmat_init'].shape[1]} neurons", fontsize=9)
     run = s["runs"]
-    extra = (
+    shown = (
+        "Neurons drawn as images: the largest adversarial ‖Δu_j‖/‖u_j(0)‖ (not typical ones).\n"
+        if results["config"].get("show") == "largest_drift"
+        else ""
+    )
+    extra = shown + (
         "Heat maps: first neurons, sorted by the PC1 score of their adversarial drift (same order "
         "in every column); colour limits at the 99.5th percentile of |values|.\n"
         f"{s['dataset']} (n = {s['n']}, {shape[0]}×{shape[1]}, target {s['target']}), "
         f"m = {s['width']}, {s['steps']} iterations, η = {fmt(s['lr'])}.  "
         f"drift_rel: sup {fmt(run['supervised']['drift_rel'])}, adv "
-        f"{fmt(run['adversarial']['drift_rel'])};  KS(U, N(0,1)): sup "
+        f"{fmt(run['adversarial']['drift_rel'])} (first seed);  KS(U, N(0,1)): sup "
         f"{fmt(run['supervised']['ks'])}, adv {fmt(run['adversarial']['ks'])}\n"
         "I = Moran's I (0: noise, 1: smooth), H = spectral entropy (1: white), λ = dominant "
         "wavelength; KS = distance of U's entries from N(0,1); PC1× = top principal component's "
