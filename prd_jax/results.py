@@ -176,7 +176,8 @@ def prepare_folder(out, config: dict, resume: bool, overwrite: bool = False) -> 
     * With ``resume``, a folder written by the same config is reopened (finished units are
       kept); one written by another config is refused, naming the fields that differ.
     * Without ``resume``, a folder that already holds results is refused unless
-      ``overwrite``, so finished results are never silently replaced.
+      ``overwrite``, so finished results are never silently replaced; ``overwrite`` replaces
+      them whichever config wrote them (the user asked for it by name).
     """
     out = pathlib.Path(out)
     if resume and overwrite:
@@ -193,11 +194,11 @@ def prepare_folder(out, config: dict, resume: bool, overwrite: bool = False) -> 
             raise ResultsError(
                 f"{cfg_path} is corrupt ({err}); move the folder away or pass --out NEW_DIR"
             ) from err
-        if old != config:
+        if old != config and not overwrite:
             diff = sorted(k for k in set(old) | set(config) if old.get(k) != config.get(k))
             raise ResultsError(
                 f"{out} holds results of a different config (differs in: {', '.join(diff)}); "
-                "pass --out NEW_DIR for a new sweep, or delete the folder"
+                "pass --out NEW_DIR for a new sweep, or --overwrite to replace them"
             )
         if not resume and not overwrite:
             raise ResultsError(

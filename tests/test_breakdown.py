@@ -1,30 +1,174 @@
-"""Breakdown statistics: breakdown steps, the threshold estimator, the power-law fit."""
+"""Breakdown statistics: breakdown steps, the monotone threshold estimator with its paired seed
+bootstrap (ties, non-monotone fractions, known thresholds), Kaplan-Meier survival with
+censoring, the censored power-law fit, and the plain power-law fit."""
 
 import numpy as np
 import pytest
 
 from prd_jax import breakdown
 
+WIDTHS = np.round(16 * 2 ** (np.arange(22) / 3)).astype(int)  # three per octave, 16 .. 2048
 
-def test_threshold_estimator_recovers_a_known_threshold():
-    rng = np.random.default_rng(0)
-    widths = 2 ** np.arange(4, 13)
-    m_true = 300.0
-    seeds = np.arange(40)
-    w, s = np.meshgrid(widths, seeds, indexing="ij")
+
+def _simulate(m_true, seeds, rng, slope=4.0, widths=WIDTHS):
+    """Per-run outcomes with P(broken | m) = 1 / (1 + (m / m_true)^slope): 1/2 at m_true."""
+    w, s = np.meshgrid(widths, np.arange(seeds), indexing="ij")
     w, s = w.ravel(), s.ravel()
-    p_broken = 1 / (1 + np.exp(4 * (np.log(w) - np.log(m_true))))  # 1/2 at m_true
-    broken = rng.uniform(size=w.shape) < p_broken
-    m_star, (lo, hi) = breakdown.estimate_threshold(w, s, broken, n_boot=400, rng=rng)
-    assert lo <= m_true <= hi
-    assert abs(np.log(m_star / m_true)) < np.log(1.5)
+    p = 1 / (1 + np.exp(slope * (np.log(w) - np.log(m_true))))
+    return w, s, rng.uniform(size=w.shape) < p
 
 
-def test_threshold_width_edge_cases_and_interpolation():
+# ----------------------------------------------------------------------------- m*(T)
+
+
+def test_isotonic_fit_equals_scikit_learns_weighted_isotonic_regression():
+    from sklearn.isotonic import IsotonicRegression
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        k = int(rng.integers(1, 15))
+        y, w = rng.uniform(size=k), rng.integers(1, 6, size=k).astype(float)
+        ours = breakdown.isotonic_nonincreasing(y, w)
+        ref = IsotonicRegression(increasing=False).fit_transform(np.arange(k), y, sample_weight=w)
+        np.testing.assert_allclose(ours, ref, atol=1e-12)
+    # Vectorised over bootstrap rows: each row is its own fit.
+    ys, ws = rng.uniform(size=(5, 8)), rng.integers(1, 4, size=(5, 8))
+    rows = [breakdown.isotonic_nonincreasing(y, w) for y, w in zip(ys, ws, strict=True)]
+    np.testing.assert_allclose(breakdown.isotonic_nonincreasing(ys, ws), rows)
+    # A width without runs (weight 0, nan fraction) takes a value between its neighbours.
+    fit = breakdown.isotonic_nonincreasing([1.0, np.nan, 0.2, 0.6], [2, 0, 1, 1])
+    assert np.all(np.diff(fit) <= 0) and fit[0] == 1.0 and fit[2] == fit[3] == pytest.approx(0.4)
+
+
+def test_ties_and_non_monotone_fractions_give_a_finite_threshold():
+    # The issue's case: a 2/4 tie at the widest width used to erase every narrower width (inf).
+    m = breakdown.threshold_width([16, 32, 64, 128], [1.0, 0.75, 0.25, 0.5])
+    # Pooled to 1, .75, .375, .375: the fit crosses 1/2 two thirds of the way from 32 to 64.
+    assert m == pytest.approx(32 * 2 ** (2 / 3))
+    # Weighted by runs: the same fractions with 8 runs at 64 and 2 at 128 pool to 1/3.
+    m = breakdown.threshold_width([16, 32, 64, 128], [1.0, 0.75, 0.25, 0.5], runs=[4, 4, 8, 2])
+    assert m == pytest.approx(32 * 2 ** ((0.75 - 0.5) / (0.75 - 0.3)))
+    # A fit that touches 1/2 exactly crosses there; order of the inputs does not matter.
+    assert breakdown.threshold_width([64, 16, 32], [0.5, 1.0, 0.5]) == 32
     assert breakdown.threshold_width([16, 32], [1.0, 0.75]) == np.inf  # nothing holds
     assert breakdown.threshold_width([16, 32], [0.0, 0.0]) == 16  # everything holds
-    # Halfway in log width between 16 (fraction 1) and 64 (fraction 0): 32.
     assert breakdown.threshold_width([64, 16], [0.0, 1.0]) == pytest.approx(32.0)
+
+
+def test_threshold_estimator_recovers_a_known_threshold_and_its_interval_covers_it():
+    rng = np.random.default_rng(1)
+    covered, errors = 0, []
+    for _ in range(40):
+        w, s, broken = _simulate(300.0, seeds=7, rng=rng)
+        est = breakdown.estimate_threshold(w, s, broken, n_boot=500, rng=rng)
+        covered += est.ci[0] <= 300.0 <= est.ci[1]
+        errors.append(abs(np.log2(est.m_star / 300.0)))
+        assert est.position == "inside" and np.all(np.diff(est.fitted) <= 0)
+    assert covered >= 34, covered  # nominal 95% of 40 = 38; percentile intervals run short
+    assert np.median(errors) < 0.25  # within a quarter octave, typically
+
+
+def test_bootstrap_resamples_whole_seeds_and_diverged_runs_have_no_outcome():
+    rng = np.random.default_rng(2)
+    w, s, broken = _simulate(100.0, seeds=5, rng=rng)
+    # Every replicate drawing only seed 3 gives seed 3's own threshold.
+    only3 = breakdown.estimate_threshold(w, s, broken, picks=np.full((4, 5), 3))
+    alone = breakdown.estimate_threshold(w[s == 3], s[s == 3], broken[s == 3], n_boot=1)
+    assert np.all(only3.boots == alone.m_star)
+    # A diverged run is neither broken nor unbroken: flipping its outcome changes nothing.
+    valid = np.ones_like(broken)
+    valid[(w == WIDTHS[10]) & (s == 0)] = False
+    flipped = broken.copy()
+    flipped[~valid] = ~flipped[~valid]
+    a = breakdown.estimate_threshold(w, s, broken, valid, n_boot=200)
+    b = breakdown.estimate_threshold(w, s, flipped, valid, n_boot=200)
+    assert a.m_star == b.m_star and a.ci == b.ci
+    assert a.runs[10] == 4 and a.runs.sum() == len(w) - 1
+    # A threshold above or below the grid says so.
+    assert breakdown.estimate_threshold(w, s, np.ones_like(broken)).position == "above_grid"
+    low = breakdown.estimate_threshold(w, s, np.zeros_like(broken))
+    assert low.position == "at_or_below_grid" and low.m_star == WIDTHS[0]
+
+
+# ----------------------------------------------------------------------------- survival
+
+
+def test_kaplan_meier_on_the_textbook_example():
+    # Freireich et al. (1963), 6-MP arm: + marks a censored time.
+    data = "6 6 6 6+ 7 9+ 10 10+ 11+ 13 16 17+ 19+ 20+ 22 23 25+ 32+ 32+ 34+ 35+".split()
+    times = np.array([float(d.rstrip("+")) for d in data])
+    observed = np.array([not d.endswith("+") for d in data])
+    km = breakdown.kaplan_meier(times, observed)
+    np.testing.assert_array_equal(km.times, [6, 7, 10, 13, 16, 22, 23])
+    np.testing.assert_allclose(
+        km.survival, [0.8571, 0.8067, 0.7529, 0.6902, 0.6275, 0.5378, 0.4482], atol=5e-5
+    )
+    np.testing.assert_array_equal(km.at_risk, [21, 17, 15, 12, 11, 7, 6])
+    assert km.runs == 21 and km.censored == 12
+    assert np.all(km.lower <= km.survival) and np.all(km.survival <= km.upper)
+    median, lo, hi = breakdown.km_median(km)
+    assert median == 23 and lo <= median and hi == np.inf  # the upper band stays above 1/2
+
+
+def test_kaplan_meier_interval_covers_the_true_survival_under_censoring():
+    rng = np.random.default_rng(3)
+    t0, hits, sims = 1.0, 0, 300
+    for _ in range(sims):
+        event = rng.exponential(1.5, 40)
+        censor = rng.uniform(0.5, 3.0, 40)  # about a third of the runs censored
+        km = breakdown.kaplan_meier(np.minimum(event, censor), event <= censor)
+        k = np.searchsorted(km.times, t0, side="right") - 1
+        hits += km.lower[k] <= np.exp(-t0 / 1.5) <= km.upper[k]
+    assert hits >= 0.9 * sims, hits
+
+
+def test_median_is_undefined_when_most_runs_survive_and_nothing_broke_is_flat():
+    km = breakdown.kaplan_meier([5.0, 100, 100, 100], [True, False, False, False])
+    assert breakdown.km_median(km)[0] == np.inf
+    none = breakdown.kaplan_meier([100.0, 100.0], [False, False])
+    assert none.times.size == 0 and none.censored == 2 and breakdown.km_median(none)[0] == np.inf
+    with pytest.raises(ValueError, match="differ"):
+        breakdown.kaplan_meier([1.0, 2.0], [True])
+
+
+def _censored_sample(rng, exponent=1.2, sigma=0.3, horizon=1e4, seeds=7):
+    widths = np.repeat(2.0 ** np.arange(4, 12), seeds)
+    groups = np.tile(np.arange(seeds), 8)
+    t = 3 * widths**exponent * np.exp(sigma * rng.standard_normal(widths.size))
+    log_steps = np.unique(np.round(np.geomspace(1, horizon, 37)))  # 9 per decade, as logged
+    observed = t <= horizon
+    k = np.searchsorted(log_steps, np.minimum(t, horizon))
+    t_high = np.where(observed, log_steps[np.minimum(k, len(log_steps) - 1)], horizon)
+    t_low = np.where(observed & (k > 0), log_steps[np.maximum(k - 1, 0)], 0.0)
+    return widths, t_high, observed, t_low, groups
+
+
+def test_censored_fit_recovers_the_exponent_that_dropping_unbroken_runs_biases():
+    rng = np.random.default_rng(4)
+    w, t_high, observed, t_low, groups = _censored_sample(rng)
+    assert 0.2 < 1 - observed.mean() < 0.5  # the widest widths are mostly censored
+    fit = breakdown.fit_censored_power_law(w, t_high, observed, t_low, groups=groups, n_boot=100)
+    assert fit.ci_low <= 1.2 <= fit.ci_high and abs(fit.exponent - 1.2) < 0.1
+    assert fit.runs == w.size and fit.events == observed.sum() and not fit.at_bound
+    # The old way (broken runs only, exact times) is pulled down by the missing late breakdowns.
+    naive = breakdown.fit_power_law(w[observed], t_high[observed], bootstrap=0)
+    assert naive.exponent < fit.exponent - 0.02
+
+
+def test_censored_fit_is_nan_when_no_slope_is_identified():
+    w = np.repeat([16.0, 32.0, 64.0], 3)
+    # Every run broke before the first log point: any slope fits.
+    fit = breakdown.fit_censored_power_law(w, np.full(9, 5.0), np.ones(9, bool))
+    assert np.isnan(fit.exponent) and fit.events == 9
+    # Breakdowns at one width only, the rest censored.
+    observed = w == 16
+    fit = breakdown.fit_censored_power_law(w, np.where(observed, 50.0, 1000.0), observed)
+    assert np.isnan(fit.exponent)
+    as_json = breakdown.censored_fit_json(fit)
+    assert as_json["exponent"] is None and as_json["ci"] == [None, None]
+
+
+# ----------------------------------------------------------------------------- the rest
 
 
 def test_breakdown_steps_and_criteria():

@@ -12,7 +12,7 @@ import pytest
 
 from experiments import sweep, sweep_report
 from experiments.plots.sweep import FIGURES
-from prd_jax import grid
+from prd_jax import grid, results
 from prd_jax.results import ResultsError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -239,3 +239,138 @@ def test_a_figure_that_fails_is_skipped_and_the_others_are_drawn(tmp_path, monke
     assert "drift.png" not in summary["figures"] and len(summary["figures"]) == len(FIGURES) - 1
     note = [line for line in lines if line.startswith("figure drift.png")]
     assert note == ["figure drift.png skipped: could not be drawn (RuntimeError: a matplotlib bug)"]
+
+
+# ----------------------------------------------------------------------------- claims, outcomes
+
+
+def test_claims_are_records_whose_verdicts_recompute_from_the_json(finished):
+    from prd_jax import claims
+
+    out, summary = finished
+    on_disk = json.loads((out / "summary.json").read_text())
+    records = on_disk["claims"]
+    assert len({r["id"] for r in records}) == len(records) >= 6
+    for rec in records:
+        assert set(claims.FIELDS) <= set(rec), rec["id"]
+        assert rec["verdict"] == claims.judge(rec), rec["id"]
+        for key in ("d_out", "train", "critic", "lr", "critic_lr_per_unit_t", "steps", "n"):
+            assert key in rec["setting"], (rec["id"], key)
+        assert all(not isinstance(v, dict | list) for v in rec["setting"].values())
+    kinds = {r["id"]: r["kind"] for r in records}
+    assert kinds["adversarial_breaks_at_more_widths"] == "comparison"
+    assert kinds["m_star_supervised"] == kinds["m_star_adversarial_change_in_T"] == "finding"
+    # Two seeds: the comparison is not judged (it needs at least 5).
+    comparison = next(r for r in records if r["kind"] == "comparison")
+    assert len(comparison["measured"]) == TINY.seeds and comparison["verdict"] == "inconclusive"
+
+
+def test_outcomes_survival_and_threshold_fit_are_consistent(finished):
+    _, summary = finished
+    for mode in ("supervised", "adversarial"):
+        o = summary["outcomes"][mode]
+        assert o["broken"] + o["censored"] + o["diverged"] == o["runs"]
+        rows = summary["survival"][mode]
+        assert [r["width"] for r in rows] == list(TINY.widths)
+        assert sum(r["broken"] for r in rows) == o["broken"]
+        assert sum(r["censored"] for r in rows) == o["censored"]
+        th = summary["threshold"][mode]
+        assert (
+            sum(th["broken_per_width"]) == o["broken"] and th["runs"] == o["broken"] + o["censored"]
+        )
+        fitted = th["fitted"]
+        assert all(a >= b for a, b in zip(fitted, fitted[1:], strict=False))  # non-increasing
+
+
+def _synthetic_runs(diverged_adv, broken_sup_widths=2, seeds=5, widths=(16, 32, 64, 128)):
+    """Flat runs (``GridResult.flat()`` keys) without training: kernel_dev crosses the
+    criterion at a width-dependent step; ``diverged_adv``: which adversarial runs diverged."""
+    import numpy as np
+
+    steps = np.array([0, 1, 10, 100, 1000])
+    rows = []
+    for lam in (0.0, 1.0):
+        for w in widths:
+            for s in range(seeds):
+                rows.append((w, s, lam))
+    w, s, lam = (np.array(c) for c in zip(*rows, strict=True))
+    rank = np.searchsorted(np.array(widths), w)
+    # Supervised: the narrowest widths break at step 10; adversarial: every width, later when wider.
+    first = np.where(lam == 0, np.where(rank < broken_sup_widths, 2, 99), 1 + rank)
+    kd = (np.arange(len(steps))[None, :] >= first[:, None]).astype(float)
+    div = np.zeros(len(w), bool)
+    div[np.nonzero(lam > 0)[0][diverged_adv]] = True
+    ones = np.ones((len(w), len(steps)))
+    runs = dict(
+        run_width=w, run_seed=s, run_lambda_adv=lam, run_lr=np.full(len(w), 0.1), diverged=div,
+        kernel_dev=kd, drift_max=ones / np.sqrt(w)[:, None], drift_mean=ones / np.sqrt(w)[:, None],
+        loss_sup=ones, critic_norm=ones * w[:, None],
+    )  # fmt: skip
+    return runs, steps
+
+
+def _summarize(runs, steps, **changes):
+    from prd_jax.kernels import Spectrum
+
+    cfg = dataclasses.replace(TINY, widths=tuple(sorted(set(runs["run_width"].tolist()))),
+                              seeds=len(set(runs["run_seed"].tolist())), **changes)  # fmt: skip
+    spectrum = Spectrum(lambda0=2.0, lambda_max=4.0, kappa=2.0)
+    return sweep_report.summarize(cfg, runs, steps, spectrum, {"lrs": [0.1]})
+
+
+def test_a_mode_whose_runs_all_diverged_says_so_and_the_other_is_unaffected():
+    import numpy as np
+
+    runs, steps = _synthetic_runs(diverged_adv=slice(None))
+    summary = _summarize(runs, steps)
+    assert summary["outcomes"]["adversarial"] == {"runs": 20, "broken": 0, "censored": 0,
+                                                  "diverged": 20}  # fmt: skip
+    assert summary["threshold"]["adversarial"]["m_star"] is None
+    table = sweep_report.format_table(summary)
+    assert "adversarial  all 20 runs diverged: no threshold or breakdown time" in table
+    assert "0/20 diverged" in table  # supervised
+    ids = {r["id"]: r for r in summary["claims"]}
+    assert "all_runs_diverged_adversarial" in ids and "m_star_adversarial" not in ids
+    assert ids["adversarial_breaks_at_more_widths"]["verdict"] == "inconclusive"
+    # Supervised: the two narrowest widths break, the threshold sits between 32 and 64.
+    assert 32 < summary["threshold"]["supervised"]["m_star"] < 64
+    assert np.isfinite(summary["threshold"]["supervised"]["m_star"])
+
+
+def test_some_diverged_runs_are_counted_and_have_no_outcome():
+    runs, steps = _synthetic_runs(diverged_adv=[0, 7, 13])
+    summary = _summarize(runs, steps)
+    o = summary["outcomes"]["adversarial"]
+    assert o == {"runs": 20, "broken": 17, "censored": 0, "diverged": 3}
+    assert "17 broken, 0 unbroken, 3/20 diverged" in sweep_report.format_table(summary)
+    assert sum(r["diverged"] for r in summary["survival"]["adversarial"]) == 3
+    assert summary["threshold"]["adversarial"]["runs"] == 17
+    ids = {r["id"]: r for r in summary["claims"]}
+    # The comparison rests on seeds with diverged runs: not judged; findings stay findings.
+    assert ids["adversarial_breaks_at_more_widths"]["verdict"] == "inconclusive"
+    assert ids["m_star_adversarial"]["verdict"] == "finding"
+    assert all(r["diverged_runs"] == 3 for r in summary["claims"])
+
+
+def test_the_comparison_is_judged_with_five_seeds_and_can_fail():
+    runs, steps = _synthetic_runs(diverged_adv=[])
+    summary = _summarize(runs, steps)
+    rec = next(r for r in summary["claims"] if r["id"] == "adversarial_breaks_at_more_widths")
+    assert rec["measured"] == [2.0] * 5 and rec["verdict"] == "holds"
+    # Swap the modes' outcomes: now supervision breaks more widths, and the claim fails.
+    swapped = dict(runs, run_lambda_adv=1.0 - runs["run_lambda_adv"])
+    summary = _summarize(swapped, steps)
+    rec = next(r for r in summary["claims"] if r["id"] == "adversarial_breaks_at_more_widths")
+    assert rec["verdict"] == "fails"
+
+
+def test_overwrite_replaces_a_folder_of_another_config(tmp_path):
+    """Refused without a flag (the message names --overwrite); replaced with --overwrite."""
+    results.prepare_folder(tmp_path, {"seeds": 2}, resume=False)
+    (tmp_path / "bucket_old.npz").write_bytes(b"old")
+    with pytest.raises(ResultsError, match="--overwrite"):
+        results.prepare_folder(tmp_path, {"seeds": 3}, resume=False)
+    assert (tmp_path / "bucket_old.npz").exists()  # nothing lost by the refusal
+    results.prepare_folder(tmp_path, {"seeds": 3}, resume=False, overwrite=True)
+    assert not (tmp_path / "bucket_old.npz").exists()
+    assert json.loads((tmp_path / "config.json").read_text())["config"] == {"seeds": 3}

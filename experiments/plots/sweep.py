@@ -97,31 +97,93 @@ def kernel_figure(summary, runs):
 
 
 def fraction_figure(summary, runs):
-    """Fraction broken at the horizon vs width, with m*."""
+    """Fraction broken at the horizon vs width (dots, area ~ runs), the isotonic fit of
+    P(broken | log m) with its pointwise bootstrap band, and m* with its interval."""
     if not any(summary["threshold"].get(mode, {}).get("widths") for mode in MODES):
         raise Skip(f"all {len(runs['diverged'])} runs diverged")
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = plt.subplots(figsize=(6.8, 4.6))
     for mode in MODES:
         th = summary["threshold"].get(mode, {})
         if not th.get("widths"):
             continue
-        ax.plot(th["widths"], th["fraction_broken"], "o-", color=MODE_COLOR[mode], label=mode)
+        color = MODE_COLOR[mode]
+        w = np.asarray(th["widths"], np.float64)
+        frac = _finite(th["fraction_broken"])
+        size = 6 + 3 * np.asarray(th.get("runs_per_width") or np.ones_like(w))
+        ax.scatter(w, frac, s=size, color=color, alpha=0.55, lw=0, label=f"{mode}: per width")
+        fitted = _finite(th.get("fitted") or [])
+        if fitted.size == w.size:
+            ax.plot(w, fitted, "-", color=color, lw=1.6, label=f"{mode}: isotonic fit")
+            band = th.get("fitted_ci")
+            if band and len(band) == 2:
+                ax.fill_between(w, _finite(band[0]), _finite(band[1]), color=color, alpha=0.12,
+                                lw=0)  # fmt: skip
         if th.get("m_star") is not None:
-            ax.axvline(th["m_star"], color=MODE_COLOR[mode], ls=":", lw=1.2)
+            ax.axvline(th["m_star"], color=color, ls=":", lw=1.2)
             lo, hi = _finite(th["ci"])
             hi = hi if np.isfinite(hi) else max(th["widths"])
             if np.isfinite(lo):
-                ax.axvspan(lo, hi, color=MODE_COLOR[mode], alpha=0.1, lw=0)
+                ax.axvspan(lo, hi, color=color, alpha=0.08, lw=0)
     ax.axhline(0.5, color="gray", lw=0.8)
     ax.set_xscale("log", base=2)
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("width m")
     ax.set_ylabel(f"fraction broken by step {summary['horizon_steps']}")
     ax.set_title(
-        f"Breakdown ({summary['criterion_metric']} > {summary['criterion_threshold']:.3g})"
+        f"Breakdown ({summary['criterion_metric']} > {summary['criterion_threshold']:.3g}); "
+        "dotted: m*, shaded: 95% seed bootstrap",
+        fontsize=9,
     )
-    ax.legend()
+    ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _octave_widths(widths):
+    """One width per octave (nearest each power of 2), for legible per-width curves."""
+    widths = sorted(widths)
+    picked = []
+    for k in range(int(np.log2(widths[0])), int(np.log2(widths[-1])) + 1):
+        w = min(widths, key=lambda v: abs(np.log2(v) - k))
+        if w not in picked:
+            picked.append(w)
+    return picked
+
+
+def survival_figure(summary, runs):
+    """Kaplan-Meier curves of the breakdown time, one per width (one width per octave)."""
+    if "survival" not in summary:
+        raise Skip("no survival curves in this summary (written by an older version)")
+    surv = summary["survival"]
+    if not any(surv.get(mode) for mode in MODES):
+        raise Skip(f"all {len(runs['diverged'])} runs diverged")
+    horizon = summary["horizon_steps"]
+    steps = np.asarray(summary["log_steps"], np.float64)
+    first = float(steps[steps > 0][0]) / 1.5 if np.any(steps > 0) else 1.0
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), sharey=True)
+    for ax, mode in zip(axes, MODES, strict=True):
+        rows = {r["width"]: r for r in surv.get(mode, [])}
+        if not rows:
+            ax.set_title(f"{mode}: no runs with an outcome")
+            continue
+        shown = _octave_widths(rows)
+        colors = plt.cm.viridis(np.linspace(0.05, 0.95, len(shown)))
+        for w, c in zip(shown, colors, strict=True):
+            km = rows[w]["km"]
+            t = np.concatenate([[first], _finite(km["t"]), [horizon]])
+            S = np.concatenate([[1.0], _finite(km["S"]), [_finite(km["S"])[-1] if km["S"] else 1]])
+            ax.step(t, S, where="post", color=c, lw=1.5, label=f"m={w} ({rows[w]['runs']} runs)")
+        ax.axhline(0.5, color="gray", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlim(first, horizon * 1.05)
+        ax.set_xlabel("step")
+        div = sum(r["diverged"] for r in rows.values())
+        ax.set_title(f"{mode}" + (f" ({div} diverged runs left out)" if div else ""), fontsize=10)
+        ax.grid(alpha=0.3, which="both", lw=0.4)
+    axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    axes[0].set_ylabel("fraction still unbroken (Kaplan-Meier)")
+    fig.suptitle(f"Survival of the kernel regime; runs unbroken at step {horizon} are censored")
     fig.tight_layout()
     return fig
 
@@ -201,64 +263,82 @@ def _fit_label(fit):
 
 
 def scaling_figure(summary, runs):
-    """Breakdown time and final drift vs width, with fits."""
+    """Breakdown time vs width (broken runs, censored runs, Kaplan-Meier medians and the
+    censored fit) and final drift vs width."""
     rec = summary["runs"]
     if not any(not r["diverged"] for r in rec):
         raise Skip(f"all {len(rec)} runs diverged")
+    horizon = summary["horizon_steps"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    rng = np.random.default_rng(0)
     for mode in MODES:
         is_mode = [
             (r["lambda_adv"] == 0) == (mode == "supervised") and not r["diverged"] for r in rec
         ]
-        w = np.array([r["width"] for r, k in zip(rec, is_mode, strict=True) if k], np.float64)
-        tb = _finite([r["breakdown_time"] for r, k in zip(rec, is_mode, strict=True) if k])
-        dr = np.array([r["final_drift_max"] for r, k in zip(rec, is_mode, strict=True) if k])
-        color = MODE_COLOR[mode]
-        if not len(w):
+        mine = [r for r, k in zip(rec, is_mode, strict=True) if k]
+        if not mine:
             continue
-        jitter = np.exp(np.random.default_rng(0).uniform(-0.06, 0.06, len(w)))
-        axes[0].plot(
-            w[np.isfinite(tb)] * jitter[np.isfinite(tb)],
-            tb[np.isfinite(tb)],
-            "o",
-            color=color,
-            alpha=0.6,
-            ms=4,
-            label=f"{mode} (broken runs)",
-        )
-        axes[1].plot(w * jitter, dr, "o", color=color, alpha=0.6, ms=4, label=mode)
-        for ax, key in ((axes[0], "breakdown_time_exponent_fit"), (axes[1], "drift_exponent_fit")):
-            fit = summary[key].get(mode, {})
-            if fit.get("exponent") is not None and fit.get("prefactor") is not None:
-                xs = np.geomspace(w.min(), w.max(), 20)
-                ax.plot(
-                    xs,
-                    fit["prefactor"] * xs ** fit["exponent"],
-                    "-",
-                    color=color,
-                    lw=1,
-                    label=_fit_label(fit),
-                )
+        color = MODE_COLOR[mode]
+        w = np.array([r["width"] for r in mine], np.float64)
+        tb = _finite([r["breakdown_time"] for r in mine])
+        dr = np.array([r["final_drift_max"] for r in mine])
+        jitter = np.exp(rng.uniform(-0.05, 0.05, len(w)))
+        broke = np.isfinite(tb)
+        axes[0].plot(w[broke] * jitter[broke], tb[broke], "o", color=color, alpha=0.35, ms=3,
+                     label=f"{mode}: broken runs")  # fmt: skip
+        if (~broke).any():
+            axes[0].plot(w[~broke] * jitter[~broke], np.full((~broke).sum(), horizon), "^",
+                         mfc="none", color=color, alpha=0.5, ms=4,
+                         label=f"{mode}: unbroken (censored)")  # fmt: skip
+        med = [r for r in summary.get("survival", {}).get(mode, []) if r["median"] is not None]
+        if med:
+            mw = np.array([r["width"] for r in med], np.float64)
+            mm = np.array([r["median"] for r in med], np.float64)
+            lo = _finite([r["median_ci"][0] for r in med])
+            hi = _finite([r["median_ci"][1] for r in med])
+            hi = np.where(np.isfinite(hi), hi, horizon)
+            lo = np.where(np.isfinite(lo), lo, mm)
+            axes[0].errorbar(mw, mm, yerr=[mm - lo, hi - mm], fmt="s", color=color, ms=5,
+                             capsize=2, lw=1, label=f"{mode}: KM median")  # fmt: skip
+        fit = summary["breakdown_time_exponent_fit"].get(mode, {})
+        drawable = fit.get("exponent") is not None and fit.get("intercept") is not None
+        if drawable and not fit.get("at_bound"):  # a fit at its bound only says "steep"
+            low = fit.get("min_width") or w.min()
+            xs = np.geomspace(max(low, w.min()), w.max(), 20)
+            axes[0].plot(xs, np.exp(fit["intercept"]) * xs ** fit["exponent"], "-", color=color,
+                         lw=1.2, label=f"{mode}: censored " + _fit_label(fit))  # fmt: skip
+        axes[1].plot(w * jitter, dr, "o", color=color, alpha=0.5, ms=3, label=mode)
+        fit = summary["drift_exponent_fit"].get(mode, {})
+        if fit.get("exponent") is not None and fit.get("prefactor") is not None:
+            xs = np.geomspace(w.min(), w.max(), 20)
+            axes[1].plot(xs, fit["prefactor"] * xs ** fit["exponent"], "-", color=color, lw=1,
+                         label=_fit_label(fit))  # fmt: skip
     sup_fit = summary["drift_exponent_fit"].get("supervised", {})
     if sup_fit.get("exponent") is not None and sup_fit.get("prefactor") is not None:
         ws = np.array([r["width"] for r in rec], np.float64)
         xs = np.geomspace(ws.min(), ws.max(), 20)
         anchor = sup_fit["prefactor"] * np.sqrt(xs[0]) * xs[0] ** sup_fit["exponent"]
         axes[1].plot(xs, anchor / np.sqrt(xs), "k:", lw=1, label="theory slope -1/2 (Theorem 1)")
+    axes[0].axhline(horizon, color="gray", lw=0.8, ls="--")
+    m_sup = summary["threshold"].get("supervised", {}).get("m_star")
+    if m_sup is not None:
+        axes[0].axvline(m_sup, color=MODE_COLOR["supervised"], ls=":", lw=1)
     pred = summary["theory"].get("breakdown_time_exponent_adversarial")
-    if pred is not None:
-        axes[0].set_title(f"Breakdown time vs width (theory for adversarial: m^{pred:+.2f})")
-    else:
-        axes[0].set_title("Breakdown time vs width")
-    axes[1].set_title(f"Per-neuron drift at step {summary['horizon_steps']} vs width")
+    axes[0].set_title(
+        "Breakdown time vs width; fits over widths above the supervised m* (dotted)"
+        + (f"\nTheorem 2 for adversarial: m^{pred:+.2f}" if pred is not None else ""),
+        fontsize=10,
+    )
+    axes[1].set_title(f"Per-neuron drift at step {horizon} vs width", fontsize=10)
     axes[0].set_ylabel("T_b (iterations)")
     axes[1].set_ylabel(r"$\max_j \|u_j(T) - u_j(0)\|_2$")
     for ax in axes:
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("width m")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6)
         ax.grid(alpha=0.3, which="both", lw=0.4)
+    axes[0].set_ylim(0.5, 3 * horizon)  # breakdowns are seen at log steps >= 1
     fig.tight_layout()
     return fig
 
@@ -267,6 +347,7 @@ FIGURES = {
     "drift.png": drift_figure,
     "kernel_deviation.png": kernel_figure,
     "fraction_broken.png": fraction_figure,
+    "survival.png": survival_figure,
     "threshold_vs_horizon.png": horizon_figure,
     "scaling.png": scaling_figure,
 }
