@@ -7,8 +7,9 @@ A critic is ``CriticTransform(init, update)``:
 
 ``params`` is a ``model.Critic`` (``W (m, d_out)``, ``a (m,)``) drawn by ``model.init``;
 ``hparams`` is the run's traced ``train.HParams`` (a trained critic reads ``critic_lr`` and
-``lr``: see ``critic_step_size``), so a sweep over critic learning rates is still one ``vmap``; ``Z`` are the generator's current outputs,
-``Y`` the targets (the "real" samples), ``mask`` the neuron mask of a padded network.
+``lr``: see ``critic_step_size``), so a sweep over critic learning rates is still one
+``vmap``; ``Z`` are the generator's current outputs, ``Y`` the targets (the "real" samples),
+``mask`` the neuron mask of a padded network.
 The training engine calls ``update`` before each generator step without knowing which critic
 it has: a new critic (another width, an unrolled one, ...) is a new pair of functions, with no
 edit to the engine (``make_train(cfg, critic=my_critic)``).
