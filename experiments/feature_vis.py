@@ -174,15 +174,13 @@ def _claims(cfg, setting, per_seed, gaps, cos_gap):
             seeds=cfg.seeds,
             note="measured: max over neurons, modes and seeds of |1 − cos(δ_j, u_j)| (float32)",
         ),
-        claims.finding(
+        claims.seed_finding(
             "morans_i_delta_l2_adv_minus_sup",
             "Moran's I of the l2 features δ_j, adversarial − supervised (the same number as "
             "Moran's I of u_j: δ_j ∝ u_j)",
-            float(np.mean(d_moran)),
+            d_moran,
             source="the slide 'Importance of diffusion' (feature visualisation)",
             setting=setting,
-            interval=features.t_interval(d_moran),
-            seeds=cfg.seeds,
             note=f"paired by seed, 95% t-interval over seeds; means: {means['morans_i_delta_l2']}."
             " A restatement of the u_j comparison of the patterns experiments, not independent "
             "evidence.",

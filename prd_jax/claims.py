@@ -156,7 +156,7 @@ def comparison(
     if direction not in ("greater", "less"):
         raise ValueError(f"comparison: direction must be 'greater' or 'less', got {direction!r}")
     d = np.asarray(differences, np.float64).ravel()
-    mean, interval = _t_interval(d)
+    mean, interval = t_interval(d)
     return _record(
         "comparison", id, statement, source=source, setting=setting, hypotheses_hold=True,
         measured=d.tolist(), reference=0.0, seeds=d.size, interval=list(interval), note=note,
@@ -173,6 +173,18 @@ def finding(
         "finding", id, statement, source=source, setting=setting, hypotheses_hold=True,
         measured=_floats(value), reference=None, seeds=seeds, interval=_interval(interval),
         note=note,
+    )  # fmt: skip
+
+
+def seed_finding(
+    id: str, statement: str, per_seed, *, source: str, setting: dict, note: str = ""
+) -> dict:
+    """A finding from one value per seed: their mean, with its 95% t-interval across seeds."""
+    values = np.asarray(per_seed, np.float64).ravel()
+    mean, interval = t_interval(values)
+    return finding(
+        id, statement, mean, source=source, setting=setting, interval=interval,
+        seeds=values.size, note=note,
     )  # fmt: skip
 
 
@@ -201,14 +213,18 @@ def check_unique_ids(records: list[dict]) -> list[dict]:
     return records
 
 
-def _t_interval(d) -> tuple[float, tuple[float, float]]:
+def t_interval(values, level: float = 0.95) -> tuple[float, tuple[float, float]]:
+    """The mean of ``values`` (e.g. one per seed) and its ``level`` t-interval; the interval is
+    ``(nan, nan)`` with fewer than 2 values or any non-finite one (and the mean nan with a
+    non-finite one). The project's one t-interval: comparisons, findings and growth use it."""
     from scipy import stats
 
+    d = np.asarray(values, np.float64).ravel()
     if d.size < 2 or not np.all(np.isfinite(d)):
         mean = float(np.mean(d)) if d.size and np.all(np.isfinite(d)) else math.nan
         return mean, (math.nan, math.nan)
     mean, se = float(np.mean(d)), float(np.std(d, ddof=1) / math.sqrt(d.size))
-    half = float(stats.t.ppf(0.975, d.size - 1)) * se
+    half = float(stats.t.ppf(0.5 + level / 2, d.size - 1)) * se
     return mean, (mean - half, mean + half)
 
 

@@ -397,11 +397,8 @@ def paired_differences(stats_a: list[dict], stats_b: list[dict], key: str) -> li
 
 
 def t_interval(values) -> list[float]:
-    """95% t-interval of the mean of ``values`` (e.g. one per seed); NaNs with fewer than 2."""
-    from scipy import stats
+    """95% t-interval of the mean of ``values`` (e.g. one per seed) as a list; NaNs with fewer
+    than 2 (``claims.t_interval``)."""
+    from prd_jax.claims import t_interval as _t
 
-    v = np.asarray(values, np.float64).ravel()
-    if v.size < 2 or not np.all(np.isfinite(v)):
-        return [float("nan"), float("nan")]
-    half = float(stats.t.ppf(0.975, v.size - 1) * np.std(v, ddof=1) / np.sqrt(v.size))
-    return [float(v.mean() - half), float(v.mean() + half)]
+    return list(_t(values)[1])

@@ -17,18 +17,16 @@ from prd_jax.breakdown import fit_power_law
 
 
 def mean_interval(x, level=0.95) -> tuple[float, list[float] | None]:
-    """Mean of ``x (S,)`` and its t-interval across seeds (None with fewer than 2 values)."""
-    from scipy import stats
+    """Mean of the finite entries of ``x (S,)`` and their t-interval across seeds (None with
+    fewer than 2 finite values): ``claims.t_interval`` after dropping non-finite values."""
+    from prd_jax.claims import t_interval
 
     x = np.asarray(x, np.float64).ravel()
     x = x[np.isfinite(x)]
     if x.size == 0:
         return math.nan, None
-    mean = float(np.mean(x))
-    if x.size < 2:
-        return mean, None
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * np.std(x, ddof=1) / np.sqrt(x.size))
-    return mean, [mean - half, mean + half]
+    mean, (lo, hi) = t_interval(x, level)
+    return mean, None if x.size < 2 else [lo, hi]
 
 
 def increments(t, y, t1):

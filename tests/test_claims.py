@@ -103,3 +103,17 @@ def test_claims_on_diverged_runs_are_not_judged():
     assert "2 run(s) diverged" in marked[0]["note"]
     assert all(claims.judge(r) == r["verdict"] for r in marked)
     assert claims.mark_diverged(records, 0)[0]["verdict"] == "holds"
+
+
+def test_seed_finding_is_the_mean_with_its_t_interval():
+    values = [0.9, 1.1, 1.0, 1.2, 0.8]
+    rec = claims.seed_finding("f", "f", values, **S)
+    mean, (lo, hi) = claims.t_interval(values)
+    assert rec["verdict"] == "finding" and rec["seeds"] == 5
+    assert rec["measured"] == pytest.approx(1.0) == mean
+    assert rec["interval"] == [lo, hi] and lo < 1.0 < hi
+    # 95% t-interval by hand: t_{0.975, 4} = 2.7764
+    half = 2.7764451 * np.std(values, ddof=1) / np.sqrt(5)
+    assert hi - 1.0 == pytest.approx(half, rel=1e-6)
+    assert claims.seed_finding("g", "g", [1.0], **S)["interval"] is not None
+    assert math.isnan(claims.t_interval([1.0])[1][0])
