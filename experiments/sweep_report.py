@@ -493,7 +493,7 @@ def _exp_cell(fit) -> str:
     return f"{fit['exponent']:+.2f}{band}"
 
 
-def _per_octave(widths) -> list[int]:
+def per_octave(widths) -> list[int]:
     """One width per octave (the one nearest each power of 2), for compact lines."""
     widths = sorted(widths)
     picked = []
@@ -544,7 +544,7 @@ def _mode_rows(summary) -> list[str]:
         if not rows:
             continue
         h = summary["horizon_steps"]
-        cells = [f"m={w}: {_num(rows[w]['median'], none=f'>{h}')}" for w in _per_octave(rows)]
+        cells = [f"m={w}: {_num(rows[w]['median'], none=f'>{h}')}" for w in per_octave(rows)]
         lines.append(f"  median T_b {mode:<7} " + ", ".join(cells))
     return lines
 

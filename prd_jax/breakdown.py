@@ -428,14 +428,11 @@ def fit_censored_power_law(
 def censored_fit_json(fit: CensoredFit) -> dict:
     """A censored fit as plain JSON (None where undefined)."""
 
-    def finite(v):
-        return float(v) if math.isfinite(v) else None
-
     return {
-        "exponent": finite(fit.exponent),
-        "ci": [finite(fit.ci_low), finite(fit.ci_high)],
-        "intercept": finite(fit.intercept),
-        "sigma": finite(fit.sigma),
+        "exponent": _finite(fit.exponent),
+        "ci": [_finite(fit.ci_low), _finite(fit.ci_high)],
+        "intercept": _finite(fit.intercept),
+        "sigma": _finite(fit.sigma),
         "runs": fit.runs,
         "events": fit.events,
         "widths": fit.widths,
@@ -514,15 +511,17 @@ def growth_exponent(t, y, window=(0.1, 1.0)) -> PowerFit:
     return fit_power_law(t[sel], y[sel], bootstrap=200)
 
 
+def _finite(v) -> float | None:
+    """``v`` as a float, None where it is not finite (JSON has no inf or nan)."""
+    return float(v) if math.isfinite(v) else None
+
+
 def fit_json(fit: PowerFit) -> dict:
     """A fit as plain JSON: ``{"exponent", "ci", "prefactor", "points"}``, None where undefined."""
 
-    def finite(v):
-        return float(v) if math.isfinite(v) else None
-
     return {
-        "exponent": finite(fit.exponent),
-        "ci": [finite(fit.ci_low), finite(fit.ci_high)],
-        "prefactor": finite(fit.prefactor),
+        "exponent": _finite(fit.exponent),
+        "ci": [_finite(fit.ci_low), _finite(fit.ci_high)],
+        "prefactor": _finite(fit.prefactor),
         "points": fit.n_points,
     }

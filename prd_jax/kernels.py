@@ -178,20 +178,29 @@ def h_empirical(
         raise ValueError(f"X has shape {X.shape}; expected (n, d_in) with d_in = {U.shape[1]}")
     if mask is not None and jnp.shape(mask) != (U.shape[0],):
         raise ValueError(f"mask has shape {jnp.shape(mask)}; expected ({U.shape[0]},)")
+    A, m = activation_pattern(U, X, mask)
+    # A is 0/1, so A Aᵀ is an exact integer count even at reduced (bf16/tf32) precision.
+    # Padding adds exact zeros to the integer counts, so padded == unpadded bit for bit
+    # (for the same execution mode: jit and eager may use different matmul kernels).
+    return input_gram(X, A.dtype) * (jnp.matmul(A, A.T) * (1.0 / m))
+
+
+def activation_pattern(U, X, mask: Mask = None) -> tuple[jax.Array, jax.Array | int]:
+    """``(A, m)``: the 0/1 pattern ``A = 1{X Uᵀ ≥ 0}`` ``(n, M)`` in the float dtype of X and U
+    (masked-out neurons 0) and the width ``m`` (``sum(mask)``, traced, or M). ``h_empirical``
+    is ``input_gram(X) ⊙ (A Aᵀ)/m``; ``metrics.measure`` reuses A for the kernel's change and
+    the flipped activations."""
     dtype = jnp.result_type(X, U)
     A = (jnp.matmul(X, U.T, precision=_HIGHEST) >= 0).astype(dtype)  # (n, M)
     if mask is None:
-        m = U.shape[0]
-    else:
-        mask = jnp.asarray(mask).astype(dtype)
-        A = A * mask[None, :]
-        m = jnp.sum(mask)
-    # A is 0/1, so A Aᵀ is an exact integer count even at reduced (bf16/tf32) precision.
-    counts = jnp.matmul(A, A.T)
-    G = jnp.matmul(X, X.T, precision=_HIGHEST).astype(dtype)
-    # Padding adds exact zeros to the integer counts, so padded == unpadded bit for bit
-    # (for the same execution mode: jit and eager may use different matmul kernels).
-    return G * (counts * (1.0 / m))
+        return A, U.shape[0]
+    mask = jnp.asarray(mask).astype(dtype)
+    return A * mask[None, :], jnp.sum(mask)
+
+
+def input_gram(X, dtype=None) -> jax.Array:
+    """``X Xᵀ`` at full precision, ``(n, n)``, in ``dtype`` (default X's)."""
+    return jnp.matmul(X, X.T, precision=_HIGHEST).astype(dtype or jnp.result_type(X))
 
 
 class Spectrum(NamedTuple):

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.stats import norm
 
-from prd_jax.kernels import h_empirical
+from prd_jax.kernels import activation_pattern, input_gram
 from prd_jax.losses import critic
 from prd_jax.model import Critic, Generator, _mask_and_width, generator
 
@@ -44,18 +44,21 @@ METRIC_NAMES = (
 
 
 class Reference(NamedTuple):
-    """What a run is compared against: initial weights, kernel and activation pattern."""
+    """What a run is compared against: initial weights and activation pattern, and the
+    constants of its kernel (computed once per run, not at every log point)."""
 
     U0: jax.Array  # (m, d_in)
     V0: jax.Array  # (d_out, m)
     W0: jax.Array  # (m, d_out)
-    H0: jax.Array  # (n, n)
-    active0: jax.Array  # (n, m) bool: 1{u_j(0)^T x_p >= 0}
+    G: jax.Array  # (n, n) X X^T
+    A0: jax.Array  # (n, m) 0/1: 1{u_j(0)^T x_p >= 0}, masked-out neurons 0
+    counts0: jax.Array  # (n, n) A0 A0^T: H(0) = G * counts0 / m
 
 
 def reference(gen: Generator, crit: Critic, X, mask=None) -> Reference:
     """Snapshot of the initial state that ``measure`` compares against."""
-    return Reference(gen.U, gen.V, crit.W, h_empirical(gen.U, X, mask), X @ gen.U.T >= 0)
+    A0, _ = activation_pattern(gen.U, X, mask)
+    return Reference(gen.U, gen.V, crit.W, input_gram(X, A0.dtype), A0, A0 @ A0.T)
 
 
 def image_shape_for(d_in: int) -> tuple[int, ...]:
@@ -219,8 +222,8 @@ def measure(
     mask, m = _mask_and_width(mask, U.shape[0], U.dtype)
     image_shape = image_shape or image_shape_for(U.shape[1])
 
-    # One forward pass serves the losses, the activation pattern and, through its vjp, the
-    # reaction and diffusion terms (the gradients of L_sup and L_adv in (U, V)).
+    # One forward pass serves the losses and, through its vjp, the reaction and diffusion
+    # terms (the gradients of L_sup and L_adv in (U, V)).
     Z, pullback = jax.vjp(lambda U_, V_: generator(U_, V_, X, mask), U, V)
     l_sup = 0.5 * jnp.sum(jnp.square(Z - Y))
 
@@ -234,18 +237,17 @@ def measure(
 
     neuron_drift = jnp.linalg.norm(U - ref.U0, axis=1) * mask
     drift_fro = jnp.sqrt(jnp.sum(jnp.square(neuron_drift)))
-    H = h_empirical(U, X, mask)
-    # H(t) - H(0) = (X X^T) * (A A^T - A0 A0^T) / m with the 0/1 activation patterns A, A0:
-    # the integer counts cancel exactly where no activation flipped, so kernel_dev is exactly
-    # 0 at t = 0 even though the training scan measures inside its loop, where XLA may round
-    # H differently from ``reference`` outside it.
-    active = X @ U.T >= 0
-    A = active.astype(U.dtype) * mask[None, :]
-    A0 = ref.active0.astype(U.dtype) * mask[None, :]
-    gram = jnp.matmul(X, X.T, precision=jax.lax.Precision.HIGHEST).astype(U.dtype)
-    H_change = gram * ((A @ A.T - A0 @ A0.T) * (1.0 / m))
+    # H(t) = (X X^T) * (A A^T) / m (``kernels.h_empirical``) and H(t) - H(0) = (X X^T) *
+    # (A A^T - A0 A0^T) / m with the 0/1 activation patterns A, A0: the integer counts cancel
+    # exactly where no activation flipped, so kernel_dev is exactly 0 at t = 0 even though
+    # the training scan measures inside its loop, where XLA may round differently from
+    # ``reference`` outside it.
+    A, _ = activation_pattern(U, X, mask)
+    counts = A @ A.T
+    H = ref.G * (counts * (1.0 / m))
+    H_change = ref.G * ((counts - ref.counts0) * (1.0 / m))
     eig = eigvalsh(jnp.stack([H_change, H]))  # one call for both spectra
-    flips = (active != ref.active0).astype(U.dtype) * mask[None, :]
+    flips = (A != ref.A0).astype(U.dtype)  # masked-out neurons are 0 in both
 
     return {
         "loss_sup": l_sup,

@@ -6,6 +6,8 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 
+from experiments.sweep_report import per_octave
+
 MODES = ("supervised", "adversarial")
 MODE_COLOR = {"supervised": "tab:blue", "adversarial": "tab:red"}
 
@@ -140,17 +142,6 @@ def fraction_figure(summary, runs):
     return fig
 
 
-def _octave_widths(widths):
-    """One width per octave (nearest each power of 2), for legible per-width curves."""
-    widths = sorted(widths)
-    picked = []
-    for k in range(int(np.log2(widths[0])), int(np.log2(widths[-1])) + 1):
-        w = min(widths, key=lambda v: abs(np.log2(v) - k))
-        if w not in picked:
-            picked.append(w)
-    return picked
-
-
 def survival_figure(summary, runs):
     """Kaplan-Meier curves of the breakdown time, one per width (one width per octave)."""
     if "survival" not in summary:
@@ -167,7 +158,7 @@ def survival_figure(summary, runs):
         if not rows:
             ax.set_title(f"{mode}: no runs with an outcome")
             continue
-        shown = _octave_widths(rows)
+        shown = per_octave(rows)
         colors = plt.cm.viridis(np.linspace(0.05, 0.95, len(shown)))
         for w, c in zip(shown, colors, strict=True):
             km = rows[w]["km"]
