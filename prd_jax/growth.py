@@ -17,12 +17,12 @@ from prd_jax.breakdown import fit_power_law
 
 
 def mean_interval(x, level=0.95) -> tuple[float, list[float] | None]:
-    """Mean of the finite entries of ``x (S,)`` and their t-interval across seeds (None with
-    fewer than 2 finite values): ``claims.t_interval`` after dropping non-finite values."""
+    """Mean of ``x (S,)`` (one value per usable seed) and its t-interval across seeds (None with
+    fewer than 2 values): ``claims.t_interval``. Non-finite values are not dropped: the mean
+    and interval are then nan. Leave diverged seeds out before calling, and count them."""
     from prd_jax.claims import t_interval
 
     x = np.asarray(x, np.float64).ravel()
-    x = x[np.isfinite(x)]
     if x.size == 0:
         return math.nan, None
     mean, (lo, hi) = t_interval(x, level)
