@@ -24,6 +24,7 @@ import time
 from experiments import cli
 from experiments.common import check
 from prd_jax import breakdown
+from prd_jax.search import SearchConfig
 from prd_jax.train import TrainConfig
 
 
@@ -31,8 +32,10 @@ from prd_jax.train import TrainConfig
 class SweepConfig:
     """A sweep: data, grid, the training config shared by every run, and the breakdown test."""
 
-    widths: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024)  # widths m of the grid
-    seeds: int = 7  # seeds 0 .. seeds-1 (odd, >= 5 for the intervals); key = jax.random.key(seed)
+    widths: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024)  # fixed grid; search: its span
+    seeds: int = 7  # seeds 0 .. seeds-1 (>= 7 for a 95% interval); key = jax.random.key(seed)
+    search: bool = True  # find m* (bracket, then refine); false: train the fixed grid `widths`
+    search_rules: SearchConfig = SearchConfig()  # the search's constants and budget
     lambda_adv: tuple[float, ...] = (0.0, 1.0)  # adversarial weights; 0 is supervised
     lrs: tuple[float, ...] | None = None  # generator step sizes; none: lr_safety * 2/lambda_max
     lr_safety: float = 0.1  # with lrs none: lr = lr_safety * 2 / lambda_max (gradient-flow-like)
@@ -42,8 +45,10 @@ class SweepConfig:
     data_seed: int = 1234  # key of the synthetic data set
     targets: str = "gaussian"  # sphere() targets: "gaussian" or "teacher"
     train: TrainConfig = TrainConfig()  # shared by every run (train.width: each bucket's)
-    criterion: str = "kernel"  # breakdown criterion: "kernel", "drift" or "relative"
+    criterion: str = "kernel"  # breakdown criterion: kernel, drift, relative or linearization
+    compare_criterion: str | None = "linearization"  # reported beside it (m*, ratio); none: off
     rel_threshold: float = 0.1  # relative-drift criterion threshold
+    lin_threshold: float = 0.1  # linearization criterion: ||f - f_lin|| / ||f - f(0)|| above it
     radius_c: float = 1.0  # the constant c of R = c delta lambda0 / n^2 (drift criterion)
     delta: float = 0.1  # failure probability in R, mu and the theory threshold, in (0, 1)
     bucket_ratio: float = 2.0  # widths within a bucket span at most this factor (>= 1)
@@ -67,10 +72,22 @@ class SweepConfig:
             check(self, positive=("lrs",))
         if not all(math.isfinite(v) for v in self.lambda_adv + (self.lrs or ())):
             raise ValueError("SweepConfig.lambda_adv and lrs must be finite")
-        if self.criterion not in breakdown.CRITERIA:
+        for name in ("criterion", "compare_criterion"):
+            value = getattr(self, name)
+            if (value is not None or name == "criterion") and value not in breakdown.CRITERIA:
+                raise ValueError(
+                    f"SweepConfig.{name} must be one of {sorted(breakdown.CRITERIA)}, got {value!r}"
+                )
+        check(self, positive=("lin_threshold",))
+        if self.search and (len(self.lrs or ()) > 1):
             raise ValueError(
-                f"SweepConfig.criterion must be one of {sorted(breakdown.CRITERIA)}, "
-                f"got {self.criterion!r}"
+                f"SweepConfig.lrs: the search runs one step size, got {self.lrs!r}; pass one "
+                "value, or --set search=false for a fixed grid over several"
+            )
+        if self.search and len(self.widths) < 2:
+            raise ValueError(
+                f"SweepConfig.widths: the search needs a span (two widths or more), got "
+                f"{self.widths!r}"
             )
         if self.targets not in ("gaussian", "teacher"):
             raise ValueError(
@@ -115,6 +132,7 @@ PRESETS = {
         d_in=4,
         train=TrainConfig(steps=20, log_schedule="linear", log_every=5),
         bootstrap=50,
+        search_rules=SearchConfig(max_seeds=3, seed_step=1, n_boot=50, max_width=64),
     ),
 }
 
@@ -171,6 +189,7 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
 
     from experiments import sweep_report
     from prd_jax import grid, results
+    from prd_jax import search as search_lib
     from prd_jax.data import sphere
     from prd_jax.kernels import gram_spectrum
     from prd_jax.model import default_float as float_dtype
@@ -198,10 +217,17 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
         config = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "max_memory_gb"}
         config = {k: v for k, v in config.items() if k != "x64" or v}
         results.prepare_folder(out, results.json_ready(config), resume, overwrite)
-    buckets = grid.make_buckets(cfg.widths, cfg.bucket_ratio)
+    lam0 = float(spectrum.lambda0)
+    metric = breakdown.CRITERIA[cfg.criterion]
+    threshold = criterion_threshold(cfg, cfg.criterion, lam0)
+    what = (
+        f"search from widths {list(search_lib.coarse_widths(min(cfg.widths), max(cfg.widths)))}"
+        if cfg.search
+        else f"{len(cfg.widths)} widths in {len(grid.make_buckets(cfg.widths, cfg.bucket_ratio))}"
+        " buckets"
+    )
     log(
-        f"sweep: {len(cfg.widths)} widths in {len(buckets)} buckets "
-        f"(padded/exact FLOPs {grid.padding_overhead(buckets):.2f}), {cfg.seeds} seeds, "
+        f"sweep: {what}, {cfg.seeds} seeds, "
         f"lambda_adv {list(cfg.lambda_adv)}, lr {[round(float(lr), 4) for lr in lrs]}, "
         f"{cfg.train.steps} steps, critic {cfg.train.critic}, "
         f"{len(jax.devices())} {jax.default_backend()} device(s) "
@@ -215,30 +241,39 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
                 "of this data (gradient descent on the kernel regime diverges above it): expect "
                 "diverged runs; use lrs <= the limit, or lrs=none for lr_safety x the limit"
             )
-    result = grid.run_grid(
-        cfg.train, X, Y, cache=results.BucketCache(out, write=writer),
-        progress=progress_logger(buckets, log), **grid_args,
-    )  # fmt: skip
-    runs = result.flat()
-    # Width-major, seed fastest: the order of the per-run records (and bootstrap draws).
+    cache = results.BucketCache(out, write=writer)
+    extra = {"lrs": [float(lr) for lr in lrs], "devices": len(jax.devices()),
+             "backend": jax.default_backend()}  # fmt: skip
+    if cfg.search:
+        found = search_lib.run_search(
+            cfg.train, X, Y, modes=cfg.lambda_adv, widths=(min(cfg.widths), max(cfg.widths)),
+            seeds=cfg.seeds, metric=metric, threshold=threshold, search=cfg.search_rules,
+            cache=cache, on_round=round_logger(log, cfg.lambda_adv), lr=(lrs[0],),
+            bucket_ratio=cfg.bucket_ratio, max_memory_gb=cfg.max_memory_gb,
+        )  # fmt: skip
+        runs, log_steps = found.runs, found.log_steps
+        extra |= {"compiles": found.compiles, "search": search_json(found, cfg)}
+    else:
+        buckets = grid.make_buckets(cfg.widths, cfg.bucket_ratio)
+        result = grid.run_grid(
+            cfg.train, X, Y, cache=cache, progress=progress_logger(buckets, log), **grid_args
+        )
+        runs, log_steps = result.flat(), result.log_steps
+        extra |= {
+            "compiles": result.compiles,
+            "buckets": [list(b) for b in buckets],
+            "padding_overhead": grid.padding_overhead(buckets),
+        }
+    # Width-major, seed fastest: the order of the per-run records.
     order = np.lexsort(
         (runs["run_seed"], runs["run_lr"], runs["run_lambda_adv"], runs["run_width"])
     )
     runs = {k: v[order] for k, v in runs.items()}
-    extra = {
-        "compiles": result.compiles,
-        "buckets": [list(b) for b in buckets],
-        "padding_overhead": grid.padding_overhead(buckets),
-        "lrs": [float(lr) for lr in lrs],
-        "log_steps": result.log_steps.tolist(),
-        "devices": len(jax.devices()),
-        "backend": jax.default_backend(),
-        "diverged_runs": int(runs["diverged"].sum()),
-    }
-    summary = sweep_report.summarize(cfg, runs, result.log_steps, spectrum, extra)
+    extra |= {"log_steps": log_steps.tolist(), "diverged_runs": int(runs["diverged"].sum())}
+    summary = sweep_report.summarize(cfg, runs, log_steps, spectrum, extra)
     try:
         summary["theory"]["threshold_vs_horizon"] = sweep_report.theory_threshold_curve(
-            cfg, spectrum, result.log_steps[1:], lrs[0], summary["critic_norm_exponent"]
+            cfg, spectrum, log_steps[1:], lrs[0], summary["critic_norm_exponent"]
         )
     except (ArithmeticError, ValueError) as err:
         summary["theory"]["threshold_vs_horizon"] = []
@@ -253,7 +288,7 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
     summary["figures"] = []
     if writer:
         results.write_json_atomic(out / "summary.json", summary)
-        write_runs_jsonl(out / "runs.jsonl", runs, result.log_steps, lrs)
+        write_runs_jsonl(out / "runs.jsonl", runs, log_steps, lrs)
     log("")
     log(sweep_report.format_table(summary))
     if writer:
@@ -262,6 +297,51 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
         summary["figures"] = [p.name for p in plot_all(summary, runs, out, log=log)]
         results.write_json_atomic(out / "summary.json", summary)
     return summary
+
+
+def criterion_threshold(cfg: SweepConfig, criterion: str, lambda0: float) -> float:
+    """The threshold of ``criterion`` for this sweep's data (``breakdown.criterion_threshold``)."""
+    return breakdown.criterion_threshold(
+        criterion, lambda0, cfg.n, cfg.delta, cfg.radius_c, cfg.rel_threshold, cfg.lin_threshold
+    )
+
+
+def round_logger(log, lambdas):
+    """A ``search.run_search`` callback: one line per block (which mode, widths and seeds, why,
+    how long), then each mode's standing."""
+    from prd_jax.analysis import mode_names
+
+    names = mode_names(lambdas)
+
+    def report(rec, details):
+        who = "all modes" if rec.mode != rec.mode else names.get(rec.mode, f"lambda {rec.mode}")
+        seeds = rec.seeds
+        seed_txt = f"seeds {seeds[0]}..{seeds[-1]}" if len(seeds) > 1 else f"seed {seeds[0]}"
+        took = "finished earlier" if rec.cached else f"{rec.seconds:.1f}s"
+        log(
+            f"  round {rec.index} ({who}): widths {list(rec.widths)} x {seed_txt}: "
+            f"{rec.reason} [{took}]"
+        )
+
+    return report
+
+
+def search_json(found, cfg: SweepConfig) -> dict:
+    """The search's rounds, stops and budget, for ``summary.json``."""
+    from prd_jax.analysis import mode_names
+
+    names = mode_names(cfg.lambda_adv)
+    return {
+        "rules": dataclasses.asdict(cfg.search_rules),
+        "rounds": [
+            {**r._asdict(), "mode": None if r.mode != r.mode else names.get(r.mode, r.mode)}
+            for r in found.rounds
+        ],
+        "stops": {names[m]: why for m, why in found.stops.items()},
+        "standing": {names[m]: d for m, d in found.details.items()},
+        "run_steps": found.run_steps,
+        "seconds": found.seconds,
+    }
 
 
 def progress_logger(buckets, log):

@@ -29,7 +29,12 @@ import numpy as np
 from prd_jax import theory
 
 # Criterion name -> the metric it thresholds.
-CRITERIA = {"kernel": "kernel_dev", "drift": "drift_max", "relative": "drift_rel"}
+CRITERIA = {
+    "kernel": "kernel_dev",
+    "drift": "drift_max",
+    "relative": "drift_rel",
+    "linearization": "lin_gap",
+}
 
 
 def criterion_threshold(
@@ -39,14 +44,18 @@ def criterion_threshold(
     delta: float = 0.1,
     radius_c: float = 1.0,
     rel_threshold: float = 0.1,
+    lin_threshold: float = 0.1,
 ) -> float:
-    """The threshold of a criterion on its metric: ``lambda0 / 4``, ``R`` or ``rel_threshold``."""
+    """The threshold of a criterion on its metric: ``lambda0 / 4``, ``R``, ``rel_threshold`` or
+    ``lin_threshold`` (the linearisation gap, a fraction of how far the outputs moved)."""
     if criterion not in CRITERIA:
         raise ValueError(f"unknown criterion {criterion!r}; one of {sorted(CRITERIA)}")
     if criterion == "kernel":
         return lambda0 / 4.0
     if criterion == "drift":
         return float(theory.radius_R(delta, lambda0, n, radius_c))
+    if criterion == "linearization":
+        return float(lin_threshold)
     return float(rel_threshold)
 
 
@@ -217,11 +226,36 @@ def crossing(widths, fitted, level: float = 0.5) -> Crossing:
 
 def crossing_width(widths, fitted, level: float = 0.5) -> np.ndarray:
     """``crossing(...).m`` of each row of ``fitted (..., K)`` (inf above the grid, 0 below it,
-    nan flat or empty): the bootstrap replicates of a threshold."""
+    nan flat or empty), vectorised over the rows: the bootstrap replicates of a threshold."""
+    lw = np.log(np.asarray(widths, np.float64))
     f = np.asarray(fitted, np.float64)
-    flat = f.reshape(-1, f.shape[-1])
-    out = np.array([crossing(widths, row, level).m for row in flat])
-    return out.reshape(f.shape[:-1])
+    shape = f.shape[:-1]
+    f = f.reshape(-1, f.shape[-1])
+    k = np.arange(f.shape[-1])
+    valid = ~np.isnan(f)
+    first_valid = np.where(valid.any(1), np.argmax(valid, 1), -1)
+    last_valid = np.where(valid.any(1), f.shape[1] - 1 - np.argmax(valid[:, ::-1], 1), -1)
+    # Index of the last valid entry at or before each position (-1: none).
+    upto = np.maximum.accumulate(np.where(valid, k, -1), axis=1)
+    equal = valid & (np.abs(f - level) <= _LEVEL_TOL)
+    below = valid & (f < level) & ~equal
+    rows = np.arange(f.shape[0])
+    i0 = np.argmax(equal, 1)
+    i1 = f.shape[1] - 1 - np.argmax(equal[:, ::-1], 1)
+    plateau = np.exp(0.5 * (lw[i0] + lw[i1]))
+    plateau = np.where(i0 == first_valid, 0.0, np.where(i1 == last_valid, np.inf, plateau))
+    plateau = np.where((i0 == first_valid) & (i1 == last_valid), np.nan, plateau)
+    i = np.argmax(below, 1)
+    prev = upto[rows, np.maximum(i - 1, 0)]
+    f_i, f_p = f[rows, i], f[rows, np.maximum(prev, 0)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = (f_p - level) / (f_p - f_i)
+        inner = np.exp(lw[np.maximum(prev, 0)] + frac * (lw[i] - lw[np.maximum(prev, 0)]))
+    cross = np.where(i == first_valid, 0.0, inner)
+    cross = np.where(below.any(1), cross, np.inf)
+    out = np.where(equal.any(1), plateau, cross)
+    out = np.where(valid.any(1), out, np.nan)
+    return out.reshape(shape)
 
 
 def threshold_width(widths, fraction_broken, runs=None) -> float:
@@ -271,9 +305,11 @@ class Threshold(NamedTuple):
     dropped_widths: tuple  # widths where every run diverged (no outcome: left out of the fit)
 
 
-def outcome_table(run_width, run_seed, broken, valid=None):
+def outcome_table(run_width, run_seed, broken, valid=None, seed_ids=None):
     """Per (seed, width) counts: ``(seeds (S,), widths (K,), broken (S, K), runs (S, K))``;
-    runs with ``valid`` false (diverged) count in neither."""
+    runs with ``valid`` false (diverged) count in neither. ``seed_ids``: the rows (default the
+    seeds present), e.g. the union of two modes' seeds so that one set of bootstrap picks pairs
+    them (a seed without runs here is a row of zeros)."""
     run_width, run_seed = np.asarray(run_width), np.asarray(run_seed)
     broken = np.asarray(broken, bool)
     valid = np.ones(run_width.shape, bool) if valid is None else np.asarray(valid, bool)
@@ -282,7 +318,13 @@ def outcome_table(run_width, run_seed, broken, valid=None):
             f"outcome_table: run_width {run_width.shape}, run_seed {run_seed.shape}, broken "
             f"{broken.shape} and valid {valid.shape} must have one entry per run"
         )
-    seeds, si = np.unique(run_seed, return_inverse=True)
+    if seed_ids is None:
+        seeds, si = np.unique(run_seed, return_inverse=True)
+    else:
+        seeds = np.asarray(seed_ids)
+        si = np.searchsorted(seeds, run_seed)
+        if np.any(si >= len(seeds)) or np.any(seeds[np.minimum(si, len(seeds) - 1)] != run_seed):
+            raise ValueError("outcome_table: a run's seed is missing from seed_ids")
     widths, wi = np.unique(run_width, return_inverse=True)
     b = np.zeros((len(seeds), len(widths)))
     n = np.zeros((len(seeds), len(widths)))
@@ -313,8 +355,9 @@ def _percentile_interval(boots, level) -> tuple[float, float]:
 
 
 def estimate_threshold(
-    run_width, run_seed, broken, valid=None, *, n_boot=1000, rng=None, picks=None, level=None
-) -> Threshold:
+    run_width, run_seed, broken, valid=None, *, n_boot=1000, rng=None, picks=None, level=None,
+    seed_ids=None,
+) -> Threshold:  # fmt: skip
     """``m*(T)`` from per-run outcomes, with a bootstrap over seeds paired across widths.
 
     The isotonic fit of ``P(broken | width)`` uses every run with an outcome (a width's weight
@@ -329,11 +372,12 @@ def estimate_threshold(
       n_boot: resamples (ignored when ``picks`` is given).
       picks: ``(n_boot, S)`` seed indices into ``np.unique(run_seed)`` (``bootstrap_picks``).
       level: percentile level of the interval (default: calibrated for the seeds).
+      seed_ids: the seeds ``picks`` index (default those present; see ``outcome_table``).
 
     Returns:
       ``Threshold``; ``m_star`` nan when no run has an outcome.
     """
-    seeds, widths, b, n = outcome_table(run_width, run_seed, broken, valid)
+    seeds, widths, b, n = outcome_table(run_width, run_seed, broken, valid, seed_ids)
     runs, hits = n.sum(0), b.sum(0)
     dropped = tuple(int(w) for w in widths[runs == 0])
     keep = runs > 0

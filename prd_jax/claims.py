@@ -300,15 +300,19 @@ def comparison(
 def finding(
     id: str, statement: str, value, *, source: str, setting: dict, hypotheses=(),
     interval=None, seeds: int = 1, runs_used: int | None = None, runs_diverged: int = 0,
-    min_runs: int = 1, note: str = "",
+    min_runs: int = 1, note: str = "", **extra,
 ) -> dict:  # fmt: skip
     """What we observe, with its interval when there is one; never a verdict, but
-    ``inconclusive`` when fewer than ``min_runs`` usable runs (or seeds) fed it."""
+    ``inconclusive`` when fewer than ``min_runs`` usable runs (or seeds) fed it. ``extra``
+    keyword arguments are stored in the record as they are (plain JSON values)."""
+    reserved = set(extra) & (set(FIELDS) | {"min_runs", "kind"})
+    if reserved:
+        raise ValueError(f"finding {id!r}: {sorted(reserved)} are record fields, not extras")
     return _record(
         "finding", id, statement, source=source, setting=setting, hypotheses=hypotheses,
         measured=_floats(value), reference=None, seeds=seeds, interval=_interval(interval),
         note=note, runs_used=runs_used, runs_diverged=runs_diverged,
-        min_runs=_count("min_runs", min_runs),
+        min_runs=_count("min_runs", min_runs), **extra,
     )  # fmt: skip
 
 

@@ -484,6 +484,7 @@ def _fingerprint(cfg, critic, X, Y, coords, constants, bucket) -> str:
         "grid": {k: np.asarray(v).tolist() for k, v in coords.items()},
         "constants": constants,
         "bucket": list(bucket),
+        "metrics": list(METRIC_NAMES),  # a file written before a metric existed is not reused
     }
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
     return f"bucket_{min(bucket):06d}-{max(bucket):06d}_{digest[:12]}"

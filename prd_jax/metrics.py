@@ -40,6 +40,7 @@ METRIC_NAMES = (
     "critic_drift",  # ||W(t) - W(0)||_F
     "homog_ks",  # Kolmogorov-Smirnov distance of the entries of U(t) from N(0, 1)
     "spatial_ac",  # mean lag-1 spatial autocorrelation of u_j(t) seen as an image
+    "lin_gap",  # ||f(theta_t) - f_lin(theta_t)||_F / ||f(theta_t) - f(theta_0)||_F (0 at t = 0)
 )
 
 
@@ -270,4 +271,30 @@ def measure(
         "critic_drift": jnp.linalg.norm((crit.W - ref.W0) * mask[:, None]),
         "homog_ks": ks_from_normal(U, mask),
         "spatial_ac": _lag1_autocorrelation(U, mask, image_shape),
+        "lin_gap": linearization_gap(gen, ref, X, Z, mask),
     }
+
+
+def linearization_gap(gen: Generator, ref: Reference, X, Z=None, mask=None) -> jax.Array:
+    """The function-space test of laziness (Chizat, Oyallon & Bach 2019; Lee et al. 2019): how
+    far the network is from its linearisation at initialisation, relative to how far it moved,
+
+        ||f(theta_t) - f_lin(theta_t)||_F / ||f(theta_t) - f(theta_0)||_F,
+        f_lin(theta) = f(theta_0) + J(theta_0) (theta - theta_0),
+
+    over every weight of the generator (U and V: an untrained layer has theta = theta_0 and adds
+    nothing). One ``jax.jvp`` at ``theta_0``; 0 when the outputs have not moved (t = 0). Padded
+    neurons are zero in both ``theta_t`` and ``theta_0`` and change nothing.
+
+    Args:
+      gen: current ``Generator``; ref: the run's ``reference`` (its ``U0``, ``V0``).
+      X: ``(n, d_in)``; Z: ``f(theta_t)`` if already computed; mask: ``(m,)`` or None.
+    """
+    U, V = gen
+    Z = generator(U, V, X, mask) if Z is None else Z
+    Z0, dZ = jax.jvp(
+        lambda U_, V_: generator(U_, V_, X, mask), (ref.U0, ref.V0), (U - ref.U0, V - ref.V0)
+    )
+    moved = jnp.linalg.norm(Z - Z0)
+    gap = jnp.linalg.norm(Z - Z0 - dZ)
+    return jnp.where(moved > 0, gap / jnp.where(moved > 0, moved, 1.0), jnp.zeros_like(moved))

@@ -338,3 +338,14 @@ def test_growth_exponent_over_the_late_window():
     t = np.geomspace(1, 1000, 40)  # window: the last 90% of t, p = 1 once 2t dominates 5
     assert abs(breakdown.growth_exponent(t, 5 + 2 * t).exponent - 1.0) < 0.05
     assert abs(breakdown.growth_exponent(t, 7 - np.exp(-t)).exponent) < 1e-3
+
+
+def test_vectorised_crossings_equal_the_scalar_rule_row_by_row():
+    rng = np.random.default_rng(9)
+    widths = np.round(16 * 2 ** (np.arange(10) / 2))
+    values = rng.uniform(size=(500, 10))
+    values[::5] = np.round(values[::5] * 4) / 4  # ties and plateaus at exactly 1/2
+    weights = rng.integers(0, 4, size=(500, 10))  # some widths without runs (nan)
+    fitted = breakdown.isotonic_nonincreasing(values, weights)
+    rows = [breakdown.crossing(widths, row).m for row in fitted]
+    np.testing.assert_array_equal(breakdown.crossing_width(widths, fitted), rows)

@@ -265,3 +265,41 @@ def test_every_metric_has_a_test_here():
     missing = [name for name in METRIC_NAMES if f'["{name}"] == pytest.approx' not in source]
     assert not missing, missing
     assert metrics.METRIC_NAMES == METRIC_NAMES
+
+
+# ------------------------------------------------ the function-space criterion (lin_gap)
+
+
+def _lin_gap_numpy(U, V, U0, V0, X):
+    """||f - f_lin|| / ||f - f0|| in closed form: f_lin = f0 + V0 (1{U0 x > 0} * dU x) / s +
+    dV relu(U0 x) / s, with s = sqrt(d_out m) (ReLU away from its kink)."""
+    s = math.sqrt(V.shape[0] * U.shape[0])
+    pre0 = X @ U0.T
+    f0 = np.maximum(pre0, 0) @ V0.T / s
+    f = np.maximum(X @ U.T, 0) @ V.T / s
+    lin = f0 + ((pre0 > 0) * (X @ (U - U0).T)) @ V0.T / s + np.maximum(pre0, 0) @ (V - V0).T / s
+    return np.linalg.norm(f - lin) / np.linalg.norm(f - f0)
+
+
+@pytest.mark.parametrize("M", [2, 4])
+def test_lin_gap_closed_form_linear_in_v_and_padding_invariant(M):
+    rng = np.random.default_rng(0)
+    X = HAND_X
+    Y = HAND_Y
+    pad = M - 2  # garbage neurons beyond the mask change nothing
+    U0 = np.concatenate([HAND_U, 7.0 * np.ones((pad, 2))])
+    V0 = np.concatenate([HAND_V, 5.0 * np.ones((1, pad))], axis=1)
+    W, a = np.ones((M, 1)), np.ones(M)
+    mask = width_mask(2, M) if pad else None
+    # Only V moved: the network is linear in V, so it equals its linearisation exactly.
+    V = V0 + np.concatenate([[[0.3, -0.2]], np.ones((1, pad))], axis=1)
+    out = _run(U0, V, W, a, X, Y, 0.0, U0=U0, V0=V0, W0=W, mask=mask)
+    assert out["lin_gap"] == pytest.approx(0.0, abs=1e-6)
+    # U moved across the ReLU kink of neuron 0 on x_1 (pre-activation 1 -> -0.5).
+    dU = np.array([[-1.5, 0.2], [0.1, 0.3]])
+    U = U0 + np.concatenate([dU, rng.normal(size=(pad, 2))])
+    want = _lin_gap_numpy(HAND_U + dU, HAND_V, HAND_U, HAND_V, X)
+    out = _run(U, V0, W, a, X, Y, 0.0, U0=U0, V0=V0, W0=W, mask=mask)
+    assert want > 0.1 and out["lin_gap"] == pytest.approx(want, rel=1e-5)
+    # Nothing moved: 0, not 0/0.
+    assert _run(U0, V0, W, a, X, Y, 0.0, mask=mask)["lin_gap"] == 0.0
