@@ -25,6 +25,7 @@ EXPERIMENTS = (
     Entry("embedding", "Neuron embedding (the paper's Fig. 1)"),
     Entry("feature_vis", "Feature visualisation"),
     Entry("joint_rd", "Theorem 3: reaction-diffusion orders under joint training"),
+    Entry("phase_diagram", "The adversary's strength: m*(T) against lambda_adv"),
     Entry("gray_scott", "Gray-Scott model (Pearson 1993; the paper's F, k)"),
     Entry(
         "pattern_comparison",

@@ -304,7 +304,7 @@ def analyze(
         boots_h = np.stack([per_t[T].boots for T in horizons], axis=1)
         beta = law.horizon_law(
             horizons, [per_t[T].m_star if per_t[T].position == "inside" else math.nan
-                       for T in horizons], boots_h,
+                       for T in horizons], boots_h, level=per_t[horizon].level,
         )  # fmt: skip
         rec |= {
             "threshold": threshold_json(per_t[horizon], horizon),

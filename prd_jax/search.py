@@ -182,6 +182,8 @@ def propose(
     """
     done = runs.pairs()
     widths = sorted(set(runs.width.tolist()))
+    if runs.diverged.all():
+        return Decision(None, "every run diverged", f"all {runs.diverged.size} runs diverged")
     th = thresholds(runs, horizons, cfg.n_boot)
     final = th[int(horizons[-1])]
     where = (

@@ -45,7 +45,8 @@ def oracle(m_sup=600.0, p=3.0, c=-14.0, spread=0.4, noise=0.3, calls=None):
     return evaluate
 
 
-def _loop(evaluate, cfg=SearchConfig(), widths=(16, 2048), seeds=7, **kw):
+def _loop(evaluate, cfg=None, widths=(16, 2048), seeds=7, **kw):
+    cfg = cfg or SearchConfig()
     return search.search_loop(
         evaluate, modes=(0.0, 1.0), start_widths=search.coarse_widths(*widths), seeds=seeds,
         horizons=HORIZONS, steps=10000, cfg=cfg, **kw,
@@ -104,9 +105,8 @@ def test_rules_are_pure_and_resuming_proposes_the_same_blocks():
 
 
 def test_propose_never_repeats_a_finished_run_and_fills_the_ladder_first():
-    ev = oracle(spread=0.6, noise=0.5)
-    runs, _, _ = (lambda g: (g[0][1.0], None, None))(ev(Block((1.0,), (512, 1024, 2048, 4096),
-                                                              tuple(range(7)), "start")))  # fmt: skip
+    start = Block((1.0,), (512, 1024, 2048, 4096), tuple(range(7)), "start")
+    runs = oracle(spread=0.6, noise=0.5)(start)[0][1.0]
     d = search.propose(1.0, runs, HORIZONS, SearchConfig(), base_seeds=tuple(range(7)), anchor=16)
     assert d.block is not None and d.stop == ""
     assert not ({(w, s) for w in d.block.widths for s in d.block.seeds} & runs.pairs())

@@ -1,5 +1,6 @@
 """The width sweep's entry point: summary and files, resume, refusal to mix configs, corrupt
-buckets, and the command line end to end."""
+buckets, the command line end to end, and the search it runs by default (its runs equal the same
+runs of a fixed grid; resuming it trains nothing twice)."""
 
 import dataclasses
 import json
@@ -16,7 +17,8 @@ from prd_jax import grid, results
 from prd_jax.results import ResultsError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = sweep.PRESETS["tiny"]
+SEARCH = sweep.PRESETS["tiny"]  # the tiny preset runs the search
+TINY = dataclasses.replace(SEARCH, search=False)  # the fixed grid of its widths
 
 
 def quiet(*_):
@@ -108,12 +110,14 @@ def _cli(*args):
 def test_cli_end_to_end(tmp_path):
     out = tmp_path / "cli"
     proc = _cli(
-        "--preset", "tiny", "--set", "widths=4,8", "--set", "train.steps=10", "--out", str(out)
-    )
+        "--preset", "tiny", "--set", "widths=4,8", "--set", "train.steps=10",
+        "--set", "search_rules.max_width=16", "--out", str(out),
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["compiles"] == 1 and summary["horizon_steps"] == 10
-    assert "m*" in proc.stdout and str(out) in proc.stdout
+    assert summary["horizon_steps"] == 10 and summary["search"]["rounds"][0]["reason"] == "start"
+    assert set(summary["search"]["stops"]) == {"supervised", "adversarial"}
+    assert "m*" in proc.stdout and "round 1 (all modes)" in proc.stdout and str(out) in proc.stdout
 
 
 @pytest.mark.parametrize(
@@ -218,7 +222,9 @@ def test_cli_every_run_diverged_exits_0(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "all 6 runs diverged" in proc.stdout
     assert "stability limit 2/lambda_max" in proc.stdout
-    assert json.loads((tmp_path / "d" / "summary.json").read_text())["diverged_runs"] == 12
+    summary = json.loads((tmp_path / "d" / "summary.json").read_text())
+    assert summary["diverged_runs"] == 12  # the search stops: nothing to bracket
+    assert summary["search"]["stops"] == {m: "every run diverged" for m in summary["outcomes"]}
 
 
 def test_resume_with_overwrite_is_refused_before_anything_is_written(tmp_path):
@@ -374,3 +380,68 @@ def test_overwrite_replaces_a_folder_of_another_config(tmp_path):
     results.prepare_folder(tmp_path, {"seeds": 3}, resume=False, overwrite=True)
     assert not (tmp_path / "bucket_old.npz").exists()
     assert json.loads((tmp_path / "config.json").read_text())["config"] == {"seeds": 3}
+
+
+# ----------------------------------------------------------------------------- the search
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    out = tmp_path_factory.mktemp("search")
+    return out, sweep.run(SEARCH, out, log=quiet)
+
+
+def test_a_finished_search_equals_run_grid_on_its_widths(searched):
+    """Same config and seeds: every run the search trained equals the same run of a fixed grid
+    over the search's final widths (to float32 reassociation: buckets pad differently)."""
+    import numpy as np
+
+    from prd_jax.data import sphere
+    from prd_jax.train import suggest_lr
+
+    _, summary = searched
+    cfg = SEARCH
+    X, Y = sphere(jax.random.key(cfg.data_seed), cfg.n, cfg.d_in, cfg.d_out, cfg.targets)
+    lr = suggest_lr(X, cfg.d_out, cfg.train.train_v, cfg.lr_safety)
+    rows = summary["runs"]
+    widths = sorted({r["width"] for r in rows})
+    seeds = sorted({r["seed"] for r in rows})
+    assert len(widths) > 3  # the search extended the start's grid
+    fixed = grid.run_grid(cfg.train, X, Y, seeds=seeds, widths=widths, lambda_adv=(0.0, 1.0),
+                          lr=(lr,))  # fmt: skip
+    for r in rows:
+        at = fixed.sel(seed=r["seed"], width=r["width"], lambda_adv=r["lambda_adv"], lr=lr)
+        np.testing.assert_allclose(at.metrics["kernel_dev"][-1], r["final_kernel_dev"], rtol=1e-4,
+                                   atol=1e-6)  # fmt: skip
+        np.testing.assert_allclose(at.metrics["drift_max"][-1], r["final_drift_max"], rtol=1e-4)
+
+
+def test_the_search_resumes_without_training_a_run_twice(searched, tmp_path, monkeypatch):
+    out, full = searched
+    for f in out.iterdir():  # a copy of the finished folder
+        if f.suffix in (".json", ".npz"):
+            (tmp_path / f.name).write_bytes(f.read_bytes())
+    calls = []
+    real = grid._compute_bucket
+    monkeypatch.setattr(grid, "_compute_bucket", lambda *a, **k: calls.append(1) or real(*a, **k))
+    resumed = sweep.run(SEARCH, tmp_path, resume=True, log=quiet)
+    assert calls == []  # every block found in the folder
+    assert all(r["cached"] for r in resumed["search"]["rounds"])
+    for key in ("threshold", "runs", "threshold_vs_horizon", "claims"):
+        assert resumed[key] == full[key], key
+    assert resumed["search"]["stops"] == full["search"]["stops"]
+
+
+def test_the_search_summary_says_why_each_mode_stopped(searched):
+    _, summary = searched
+    s = summary["search"]
+    assert s["rounds"][0]["reason"] == "start" and len(s["rounds"]) >= 2
+    assert set(s["stops"]) == {"supervised", "adversarial"}
+    assert all(why for why in s["stops"].values())
+    assert "search:" in sweep_report.format_table(
+        summary
+    ) and "stopped:" in sweep_report.format_table(summary)
+    for th in summary["threshold"].values():
+        if th["m_star"] is None:  # beyond the grid: one-sided, with its bound, never a number
+            assert th["position"] in ("above_grid", "below_grid") and th["bound"] is not None
+            assert th["text"].startswith((">", "<"))

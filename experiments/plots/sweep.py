@@ -120,12 +120,20 @@ def fraction_figure(summary, runs):
             if band and len(band) == 2:
                 ax.fill_between(w, _finite(band[0]), _finite(band[1]), color=color, alpha=0.12,
                                 lw=0)  # fmt: skip
+        lo, hi = _finite(th["ci"])
+        lo = lo if np.isfinite(lo) else min(th["widths"])  # an end beyond the grid: its edge
+        hi = hi if np.isfinite(hi) else max(th["widths"])
+        ax.axvspan(lo, hi, color=color, alpha=0.08, lw=0)
         if th.get("m_star") is not None:
             ax.axvline(th["m_star"], color=color, ls=":", lw=1.2)
-            lo, hi = _finite(th["ci"])
-            hi = hi if np.isfinite(hi) else max(th["widths"])
-            if np.isfinite(lo):
-                ax.axvspan(lo, hi, color=color, alpha=0.08, lw=0)
+        elif th.get("bound") is not None:  # beyond the grid: an arrow at the edge, one-sided
+            up = th.get("position") == "above_grid"
+            ax.annotate(
+                f"m* {th.get('text', '')}", xy=(th["bound"], 0.5),
+                xytext=(th["bound"] * (1.6 if up else 1 / 1.6), 0.62),
+                color=color, fontsize=8, ha="center",
+                arrowprops=dict(arrowstyle="<-" if up else "->", color=color, lw=1),
+            )  # fmt: skip
     ax.axhline(0.5, color="gray", lw=0.8)
     ax.set_xscale("log", base=2)
     ax.set_ylim(-0.05, 1.05)
@@ -133,7 +141,7 @@ def fraction_figure(summary, runs):
     ax.set_ylabel(f"fraction broken by step {summary['horizon_steps']}")
     ax.set_title(
         f"Breakdown ({summary['criterion_metric']} > {summary['criterion_threshold']:.3g}); "
-        "dotted: m*, shaded: 95% seed bootstrap",
+        "dotted: m*, shaded: its 95% interval (calibrated seed bootstrap)",
         fontsize=9,
     )
     ax.legend(fontsize=7)
@@ -186,7 +194,7 @@ def horizon_figure(summary, runs):
         raise Skip("no threshold curve (every run diverged, or no horizon after step 0)")
     listed = [summary["threshold"].get(mode, {}).get("widths") or [] for mode in MODES]
     widths = np.asarray(sum(listed, []) or [1], np.float64)
-    top = float(np.max(widths))
+    top, bottom = float(np.max(widths)), float(np.min(widths))
     fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.6))
     for ax in axes:
         for mode in MODES:
@@ -197,34 +205,26 @@ def horizon_figure(summary, runs):
             m = _finite([c["m_star"] for c in curve])
             lo = _finite([c["ci"][0] for c in curve])
             hi = _finite([c["ci"][1] for c in curve])
+            bound = _finite([c.get("bound") for c in curve])
+            pos = np.array([c.get("position") for c in curve])
             held = np.isfinite(m)
-            ax.plot(T[held], m[held], "-", color=MODE_COLOR[mode], label=f"{mode} m*(T)")
-            ax.fill_between(
-                T,
-                np.where(np.isfinite(lo), lo, top),
-                np.where(np.isfinite(hi), hi, 2 * top),
-                color=MODE_COLOR[mode],
-                alpha=0.12,
-                lw=0,
-            )
-            if (~held).any():
-                ax.plot(
-                    T[~held],
-                    np.full((~held).sum(), 2 * top),
-                    "^",
-                    color=MODE_COLOR[mode],
-                    ms=4,
-                    label=f"{mode}: no width <= {int(top)} holds",
-                )
+            color = MODE_COLOR[mode]
+            ax.plot(T[held], m[held], "-", color=color, label=f"{mode} m*(T)")
+            ax.fill_between(T, np.where(np.isfinite(lo), lo, bottom),
+                            np.where(np.isfinite(hi), hi, top), color=color, alpha=0.12,
+                            lw=0)  # fmt: skip
+            for where, marker, word in (("above_grid", "^", ">"), ("below_grid", "v", "<")):
+                at = pos == where
+                if at.any():
+                    ax.plot(T[at], bound[at], marker, color=color, ms=5, mfc="none",
+                            label=f"{mode}: m* {word} the grid's edge (one-sided)")  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log", base=2)
         ax.set_xlabel("horizon T (iterations)")
         ax.set_ylabel("threshold width m*")
         ax.grid(alpha=0.3, which="both", lw=0.4)
     axes[0].axhspan(min(widths), top, color="gray", alpha=0.06, lw=0)
-    axes[0].set_title(
-        "Empirical threshold (95% bootstrap band; grey: widths in the grid)", fontsize=10
-    )
+    axes[0].set_title("Empirical threshold (95% interval; grey: widths run)", fontsize=10)
     theory = summary["theory"].get("threshold_vs_horizon") or []
     if theory:
         T = np.array([c["step"] for c in theory], dtype=np.float64)
@@ -334,6 +334,116 @@ def scaling_figure(summary, runs):
     return fig
 
 
+def _fraction_surface(runs, mode, metric, threshold, steps):
+    """``(widths, T, P)``: the fraction of a mode's non-diverged runs at each width broken by
+    each logged T > 0 (``P (K, L')``)."""
+    sel = _mode_mask(runs, mode)
+    later = steps > 0
+    D = np.maximum.accumulate(np.asarray(runs[metric], np.float64)[sel], axis=1)[:, later]
+    w = runs["run_width"][sel]
+    widths = np.unique(w)
+    P = np.array([(D[w == v] > threshold).mean(0) for v in widths])
+    return widths, steps[later], P
+
+
+def surface_figure(summary, runs):
+    """P(broken by T) over (log m, log T) per mode, with the m*(T) curve and its band."""
+    _need_runs(summary, runs)
+    steps = np.asarray(summary["log_steps"], np.float64)
+    metric, thr = summary["criterion_metric"], summary["criterion_threshold"]
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.8), sharey=True)
+    image = None
+    for ax, mode in zip(axes, MODES, strict=True):
+        if not _mode_mask(runs, mode).any():
+            ax.set_title(f"{mode}: no runs with an outcome")
+            continue
+        widths, T, P = _fraction_surface(runs, mode, metric, thr, steps)
+        edges_t = np.sqrt(T[1:] * T[:-1])
+        edges_t = np.concatenate([[T[0] / 1.5], edges_t, [T[-1] * 1.2]])
+        edges_w = np.sqrt(widths[1:] * widths[:-1]) if len(widths) > 1 else np.zeros(0)
+        edges_w = np.concatenate([[widths[0] / 1.2], edges_w, [widths[-1] * 1.2]])
+        image = ax.pcolormesh(edges_t, edges_w, P, cmap="RdYlBu_r", vmin=0, vmax=1,
+                              shading="flat")  # fmt: skip
+        curve = summary["threshold_vs_horizon"].get(mode, [])
+        if curve:
+            Tc = np.array([c["step"] for c in curve], np.float64)
+            m = _finite([c["m_star"] for c in curve])
+            lo = _finite([c["ci"][0] for c in curve])
+            hi = _finite([c["ci"][1] for c in curve])
+            ax.plot(Tc, m, "k-", lw=1.4, label="m*(T)")
+            ax.fill_between(Tc, np.where(np.isfinite(lo), lo, widths[0]),
+                            np.where(np.isfinite(hi), hi, widths[-1]), color="k", alpha=0.15,
+                            lw=0, label="95% interval")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_yscale("log", base=2)
+        ax.set_xlabel("horizon T (iterations)")
+        ax.set_title(f"{mode}: {len(widths)} widths", fontsize=10)
+        ax.legend(fontsize=7, loc="lower right")
+    axes[0].set_ylabel("width m")
+    if image is not None:
+        fig.colorbar(image, ax=axes, label=f"P(broken by T): {metric} > {thr:.3g}")
+    fig.suptitle("Where the kernel regime breaks: fraction of runs broken by T", fontsize=11)
+    return fig
+
+
+def collapse_figure(summary, runs):
+    """The law D(T) ~ C(T) m^-alpha(T): alpha(T) and C(T) against T (left), and the collapse
+    D(T) m^alpha(T) against T, one curve per width (right), per mode."""
+    from prd_jax import law
+
+    _need_runs(summary, runs, summary["criterion_metric"])
+    steps = np.asarray(summary["log_steps"], np.float64)
+    metric = summary["criterion_metric"]
+    fig, axes = plt.subplots(1, 3, figsize=(15.5, 4.6))
+    for mode in MODES:
+        sel = _mode_mask(runs, mode)
+        if not sel.any():
+            continue
+        D = np.maximum.accumulate(np.asarray(runs[metric], np.float64)[sel], axis=1)
+        w, s = runs["run_width"][sel], runs["run_seed"][sel]
+        later = np.flatnonzero(steps > 0)
+        fits = [law.fit_law(w, s, D[:, j], int(steps[j])) for j in later]
+        alpha = np.array([f.alpha for f in fits])
+        C = np.exp([f.log_c for f in fits])
+        color = MODE_COLOR[mode]
+        axes[0].plot(steps[later], alpha, "-", color=color, label=f"{mode}: alpha(T)")
+        axes[0].plot(steps[later], np.array([f.curvature for f in fits]), ":", color=color,
+                     label=f"{mode}: curvature (0 for a power law)")  # fmt: skip
+        rows = summary["law"].get(mode) or []
+        if rows:
+            T = [r["step"] for r in rows]
+            a = _finite([r["alpha"] for r in rows])
+            ci = np.array([_finite(r["alpha_ci"]) for r in rows])
+            axes[0].errorbar(T, a, yerr=[a - ci[:, 0], ci[:, 1] - a], fmt="o", color=color,
+                             ms=4, capsize=2)  # fmt: skip
+        axes[1].plot(steps[later], C, "-", color=color, label=f"{mode}: C(T)")
+        ax = axes[2]
+        shown = per_octave(np.unique(w))
+        for width in shown:
+            at = w == width
+            med = np.median(D[at][:, later], axis=0) * width**alpha
+            ax.plot(steps[later], med, "-", color=color, alpha=0.35 + 0.6 * (width == shown[-1]),
+                    lw=1)  # fmt: skip
+        ax.plot([], [], "-", color=color, label=f"{mode}: median over seeds, one line per width")
+    axes[0].axhline(0, color="gray", lw=0.6)
+    axes[0].set_ylabel("alpha(T); dots: reported horizons, 95% seed bootstrap")
+    axes[1].set_ylabel("C(T)")
+    axes[2].set_ylabel(r"$D(T)\, m^{\alpha(T)}$")
+    axes[2].set_yscale("log")
+    axes[1].set_yscale("log")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("T (iterations)")
+        ax.grid(alpha=0.3, which="both", lw=0.4)
+        ax.legend(fontsize=7)
+    fig.suptitle(
+        r"The law $D(T) = \max_{t \leq T} \|H(t) - H(0)\|_2 \approx C(T)\, m^{-\alpha(T)}$: "
+        "the lines collapse where it holds", fontsize=11,
+    )  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = {
     "drift.png": drift_figure,
     "kernel_deviation.png": kernel_figure,
@@ -341,6 +451,8 @@ FIGURES = {
     "survival.png": survival_figure,
     "threshold_vs_horizon.png": horizon_figure,
     "scaling.png": scaling_figure,
+    "breakdown_surface.png": surface_figure,
+    "law_collapse.png": collapse_figure,
 }
 
 
