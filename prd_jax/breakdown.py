@@ -185,6 +185,9 @@ class Crossing(NamedTuple):
     position: str
     bound: float
     strict: bool = True
+    # The widths between which the fit crosses the level (0 / inf beyond the grid): the data
+    # place the crossing no more finely than this; linear interpolation picks a point in it.
+    bracket: tuple[float, float] = (0.0, math.inf)
 
 
 def crossing(widths, fitted, level: float = 0.5) -> Crossing:
@@ -210,18 +213,20 @@ def crossing(widths, fitted, level: float = 0.5) -> Crossing:
         if i0 == 0 and i1 == w.size - 1:
             return Crossing(math.nan, FLAT, math.nan)
         if i0 == 0:
-            return Crossing(0.0, BELOW, float(w[i1]), strict=False)
+            return Crossing(0.0, BELOW, float(w[i1]), False, (0.0, float(w[i1 + 1])))
         if i1 == w.size - 1:
-            return Crossing(math.inf, ABOVE, float(w[i0]), strict=False)
-        return Crossing(float(np.exp(0.5 * (lw[i0] + lw[i1]))), INSIDE, math.nan)
+            return Crossing(math.inf, ABOVE, float(w[i0]), False, (float(w[i0 - 1]), math.inf))
+        m = float(np.exp(0.5 * (lw[i0] + lw[i1])))
+        return Crossing(m, INSIDE, math.nan, True, (float(w[i0 - 1]), float(w[i1 + 1])))
     below = f < level
     if not below.any():
-        return Crossing(math.inf, ABOVE, float(w[-1]))
+        return Crossing(math.inf, ABOVE, float(w[-1]), True, (float(w[-1]), math.inf))
     i = int(np.argmax(below))
     if i == 0:
-        return Crossing(0.0, BELOW, float(w[0]))
+        return Crossing(0.0, BELOW, float(w[0]), True, (0.0, float(w[0])))
     frac = (f[i - 1] - level) / (f[i - 1] - f[i])
-    return Crossing(float(np.exp(lw[i - 1] + frac * (lw[i] - lw[i - 1]))), INSIDE, math.nan)
+    m = float(np.exp(lw[i - 1] + frac * (lw[i] - lw[i - 1])))
+    return Crossing(m, INSIDE, math.nan, True, (float(w[i - 1]), float(w[i])))
 
 
 def crossing_width(widths, fitted, level: float = 0.5) -> np.ndarray:
@@ -397,6 +402,11 @@ def estimate_threshold(
         fitted_b = isotonic_nonincreasing(hits_b / runs_b, runs_b)
     boots = crossing_width(widths, fitted_b) if widths.size else np.zeros(0)
     ci = _percentile_interval(boots, level)
+    if point.position == INSIDE and not math.isnan(ci[0]):
+        # Never narrower than the widths that bracket the estimate: when every replicate crosses
+        # between the same two widths (all broken at one, none at the next), the replicates all
+        # interpolate to one point, and that zero-width interval would measure nothing.
+        ci = (min(ci[0], point.bracket[0]), max(ci[1], point.bracket[1]))
     tail = (1 - level) / 2
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-nan columns: widths absent
@@ -452,7 +462,8 @@ class Change(NamedTuple):
     interval), ``"at_least"``/``"at_most"`` (one of them beyond the grid: ``octaves`` is the
     bound the grid allows, and only the finite end of the interval is reported),
     ``"no_change"`` (no run changed status between the horizons: the statement is the count,
-    with a one-sided Clopper-Pearson bound on the per-run probability of breaking later),
+    with a one-sided Clopper-Pearson bound on the per-run probability of breaking later; an
+    interval that every bootstrap replicate collapses to one value is not reported either),
     ``"not_measurable"`` (both beyond the same edge, or a single horizon).
     """
 
@@ -508,6 +519,8 @@ def threshold_change(ref: Threshold, later: Threshold, changed: int, at_risk: in
         return Change("at_least", value, (float(q[0]), math.inf), changed, at_risk, rate)
     if later.position == BELOW or ref.position == ABOVE:  # the true change is smaller
         return Change("at_most", value, (-math.inf, float(q[1])), changed, at_risk, rate)
+    if q[0] == q[1]:  # every replicate agrees: a degenerate interval measures nothing
+        q = np.array([math.nan, math.nan])
     return Change("value", value, (float(q[0]), float(q[1])), changed, at_risk, rate)
 
 

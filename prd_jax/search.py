@@ -45,7 +45,7 @@ class SearchConfig:
     """The rules' constants and the search's budget (validated on construction)."""
 
     target_octaves: float = 1.0  # refine until the m* interval at the horizon spans at most this
-    max_per_octave: int = 4  # width ladder density inside an interval before seeds are added
+    max_per_octave: int = 2  # width ladder density inside an interval before seeds are added
     seed_step: int = 4  # seeds added at the widths inside the interval per refinement round
     max_seeds: int = 31  # no more seeds than this per width
     min_width: int = 2  # the grid is never extended below this width

@@ -349,3 +349,14 @@ def test_vectorised_crossings_equal_the_scalar_rule_row_by_row():
     fitted = breakdown.isotonic_nonincreasing(values, weights)
     rows = [breakdown.crossing(widths, row).m for row in fitted]
     np.testing.assert_array_equal(breakdown.crossing_width(widths, fitted), rows)
+
+
+def test_an_interval_is_never_narrower_than_the_widths_that_bracket_the_threshold():
+    # Every seed broken at 4096 and none at 8192: every replicate interpolates to 5793, but the
+    # data place m* only between the two widths.
+    widths = np.array([1024, 2048, 4096, 8192])
+    w, s = np.meshgrid(widths, np.arange(7), indexing="ij")
+    est = breakdown.estimate_threshold(w.ravel(), s.ravel(), (w < 6000).ravel(), n_boot=200)
+    assert est.m_star == pytest.approx(math.sqrt(4096 * 8192))
+    assert est.ci == (4096.0, 8192.0)
+    assert breakdown.describe_threshold(est) == ("5793", "[4096, 8192]")
