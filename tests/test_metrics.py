@@ -303,3 +303,18 @@ def test_lin_gap_closed_form_linear_in_v_and_padding_invariant(M):
     assert want > 0.1 and out["lin_gap"] == pytest.approx(want, rel=1e-5)
     # Nothing moved: 0, not 0/0.
     assert _run(U0, V0, W, a, X, Y, 0.0, mask=mask)["lin_gap"] == 0.0
+
+
+def test_lin_gap_in_a_training_run_starts_at_zero_and_grows_with_the_step():
+    """Inside the training scan (padded, vmapped): exactly 0 at step 0, then it grows as the
+    activation patterns flip; a wider network stays closer to its linearisation."""
+    from prd_jax import grid
+    from prd_jax.data import sphere
+    from prd_jax.train import TrainConfig
+
+    X, Y = sphere(jax.random.key(0), 8, 4, 1)
+    cfg = TrainConfig(steps=40, log_schedule="linear", log_every=10, lr=0.5, critic="frozen")
+    res = grid.run_grid(cfg, X, Y, seeds=range(2), widths=(8, 16, 256), lambda_adv=0.0)
+    gap = res.metrics["lin_gap"]  # (seeds, widths, L)
+    assert np.all(gap[..., 0] == 0.0) and np.all(gap[..., 1:] > 0)
+    assert np.all(gap[:, 2, -1] < gap[:, 0, -1])  # m = 256 is lazier than m = 8
