@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments import cli
+from prd_jax import claims
 from prd_jax.results import ResultsError, check_writable_folder, json_ready, write_json_atomic
 
 DEFAULT_OUT = Path("results/figures")
@@ -31,7 +32,69 @@ VERDICT_MARKS = {
     "outside_hypotheses": "outside hypotheses",
     "inconclusive": "inconclusive",
     "finding": "finding",
+    "passes": "check passes",
 }
+
+# The hypotheses of the paper's statements, as conditions on a claim's setting (claims.need):
+# a claim's setting carries the measured quantities they test, and ``hypotheses_hold`` is
+# computed from them (docs/mathematics.md, section 5).
+#   Theorems 1-2's architecture: a scalar output, v frozen, only U trained.
+ONE_OUTPUT_U_ONLY = (claims.need("d_out", "==", 1), claims.need("train", "==", "U"))
+#   Remark 1 / Lemma 4, used by every proof: lambda_min(H(t)) >= lambda0/2 at every logged step.
+KERNEL_REGIME = (claims.need("min_lambda_min_over_lambda0", ">=", 0.5),)
+SUPERVISED = (claims.need("lambda_adv", "==", 0.0),)
+#   Theorem 2 / Eq. 17: a frozen critic with ||w|| <= L_bound = eps sqrt(m)/(kappa n
+#   sqrt(2 log(2/delta))) (kappa mu <= eps); 1e-5 of slack for the float32 projection onto L.
+FROZEN_CRITIC_WITHIN_L_BOUND = (
+    claims.need("critic", "==", "frozen"),
+    claims.need("critic_norm_over_L_bound", "<=", 1.0 + 1e-5),
+)
+THEOREM1 = ONE_OUTPUT_U_ONLY + SUPERVISED + KERNEL_REGIME  # Theorem 1 and Remark 3
+THEOREM2 = ONE_OUTPUT_U_ONLY + FROZEN_CRITIC_WITHIN_L_BOUND + KERNEL_REGIME  # Theorem 2, Eq. 17
+#   The paper's pattern setting (Theorem 3, its figures): U and V trained against a trained
+#   critic with lambda_adv > 0.
+PATTERN_SETTING = (
+    claims.need("train", "==", "U,V"),
+    claims.need("critic", "==", "wgan_gp"),
+    claims.need("lambda_adv", ">", 0.0),
+)
+
+
+def usable(diverged) -> np.ndarray:
+    """Boolean mask of the runs that did not diverge: the only ones that feed a number."""
+    return ~np.asarray(diverged, bool)
+
+
+def claim_line(c: dict) -> str:
+    """One line per claim for the terminal: verdict, statement, measured value, its interval,
+    the runs it rests on, and for an inconclusive comparison the smallest effect it could have
+    detected."""
+    mark = VERDICT_MARKS.get(c["verdict"], c["verdict"])
+    if c["kind"] == "check" and c["verdict"] != "passes":
+        mark = f"check {c['verdict']}".replace("fails", "FAILS")
+    value = c.get("effect", c["measured"])
+    value = "not measured" if value is None or value == [] else short(value)
+    text = f"  [{mark}] {c['claim']}: {value}"
+    if c.get("interval") is not None:
+        lo, hi = c["interval"]
+        if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi):
+            text += f" [{lo:.4g}, {hi:.4g}]"
+    extra = []
+    if c.get("runs_diverged"):
+        extra.append(f"{c['runs_used']} used, {c['runs_diverged']} diverged (left out)")
+    underpowered = underpowered_by(c)
+    if underpowered is not None:
+        extra.append(f"underpowered: smallest detectable effect {underpowered:.3g}")
+    return text + (f" ({'; '.join(extra)})" if extra else "")
+
+
+def underpowered_by(c: dict) -> float | None:
+    """The smallest effect an inconclusive comparison could have detected (80% power, 5%
+    two-sided), or None (not a comparison, not inconclusive, or not computable)."""
+    d = c.get("detectable_effect")
+    if c["kind"] != "comparison" or c["verdict"] != "inconclusive" or d is None:
+        return None
+    return float(d) if math.isfinite(d) else None
 
 
 def check(cfg, positive=(), nonnegative=(), unit=()) -> None:
@@ -132,7 +195,7 @@ def make_main(name: str, doc: str, presets: dict, run, plot):
         plot(saved, loaded, args.out / f"{name}.png")
         print(f"{name}: wrote {json_path}, {args.out / f'{name}.png'} in {wall:.1f}s")
         for c in saved.get("claims", []):
-            print(f"  [{VERDICT_MARKS[c['verdict']]}] {c['claim']}: {short(c['measured'])}")
+            print(claim_line(c))
         sys.stdout.flush()
         return saved
 

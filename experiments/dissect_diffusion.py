@@ -16,7 +16,9 @@ Reaction = -dL_sup/d(U, V), diffusion = +dL_adv/d(U, V). Growth is measured by i
 by a log-log fit of the cumulative drift (which the fitting phase's offset pulls down): the
 increment drift(t) - drift(t1) after t1 = window * t_max, its exponent in (t - t1), and the
 windowed slope d(drift)/dt over each decade of iterations, each with a 95% t-interval across
-seeds.
+seeds. A run that diverged (frozen where it diverged by prd_jax.train) feeds no number: each
+statistic uses that mode's usable seeds, each comparison the seeds where neither run diverged,
+and each claim says how many runs it used and left out (``runs_used``, ``runs_diverged``).
 """
 
 import dataclasses
@@ -62,7 +64,7 @@ PRESETS = {
 
 MODES = ("supervised", "adversarial", "adv_frozen")
 KEYS = ("reaction_u", "diffusion_u", "reaction_v", "diffusion_v", "drift_fro", "drift_max")
-KEYS += ("kernel_dev", "critic_norm", "critic_drift", "loss_sup", "residual")
+KEYS += ("kernel_dev", "critic_norm", "critic_drift", "loss_sup", "residual", "lambda_min")
 
 
 def run(cfg: Config):
@@ -85,14 +87,17 @@ def run(cfg: Config):
         "adversarial": trained.sel(lambda_adv=1.0),
         "adv_frozen": frozen,
     }
-    # series[key][mode]: (seeds, L)
+    # series[key][mode]: (seeds, L); ok[mode]: (seeds,) runs that did not diverge
     series = {k: {mode: r.metrics[k] for mode, r in runs.items()} for k in KEYS}
+    ok = {mode: common.usable(r.diverged) for mode, r in runs.items()}
+    n_div = {mode: int((~ok[mode]).sum()) for mode in MODES}
     steps = trained.log_steps
     t = lr * steps
 
     th = prd_jax.theory
-    r0 = series["residual"]["supervised"][:, 0].astype(np.float64)  # (seeds,)
-    L = float(np.max(series["critic_norm"]["adversarial"]))
+    r0 = series["residual"]["supervised"][:, 0].astype(np.float64)  # (seeds,), same init each mode
+    wgan_norm = series["critic_norm"]["adversarial"][ok["adversarial"]]
+    L = float(np.max(wgan_norm)) if wgan_norm.size else math.nan
     mu = float(th.mu(L, cfg.n, cfg.width, cfg.delta))
     thm2 = np.asarray(
         th.frobenius_drift_bound_adv(
@@ -107,15 +112,16 @@ def run(cfg: Config):
 
     growth, end, broken = {}, {}, {}
     for mode in MODES:
-        growth[mode] = growth_summary(steps, t, series["drift_fro"][mode], cfg.window)
-        kd = series["kernel_dev"][mode]
-        broken[mode] = int(np.sum(np.any(kd > spec["lambda0"] / 4, axis=1)))
-        end[mode] = {k: float(np.median(series[k][mode][:, -1])) for k in KEYS}
-        ratio = series["diffusion_u"][mode][:, -1] / np.maximum(
-            series["reaction_u"][mode][:, -1], 1e-30
+        usable = {k: series[k][mode][ok[mode]] for k in KEYS}  # (usable seeds, L)
+        growth[mode] = growth_summary(steps, t, usable["drift_fro"], cfg.window)
+        broken[mode] = int(np.sum(np.any(usable["kernel_dev"] > spec["lambda0"] / 4, axis=1)))
+        end[mode] = {
+            k: float(np.median(usable[k][:, -1])) if ok[mode].any() else math.nan for k in KEYS
+        }
+        ratio = usable["diffusion_u"][:, -1] / np.maximum(usable["reaction_u"][:, -1], 1e-30)
+        end[mode]["diffusion_over_reaction_u"], end[mode]["diffusion_over_reaction_u_ci"] = (
+            mean_interval(ratio)
         )
-        end[mode]["diffusion_over_reaction_u"] = mean_interval(ratio)[0]
-        end[mode]["diffusion_over_reaction_u_ci"] = mean_interval(ratio)[1]
         end[mode]["diffusion_over_reaction_u_per_seed"] = ratio
 
     setting = {
@@ -135,17 +141,27 @@ def run(cfg: Config):
         "critic_lr_per_t": cfg.critic_lr,
     }
     frz = setting | {"critic": "frozen", "critic_projection": "none"}
+    sup_set = setting | {"critic": "none (lambda_adv = 0)"}
+
+    def runs_of(*modes):  # a claim's runs: used (no run of the seed diverged) and left out
+        both = np.logical_and.reduce([ok[mode] for mode in modes])
+        return both, {"runs_diverged": int((~both).sum())}
 
     def thm2_claim(mode, cset):
-        norm = float(np.max(series["critic_norm"][mode]))
-        cset = cset | {"critic_norm": norm, "L_bound": L_bound, "eps": eps}
-        hyp = (
-            cset["d_out"] == 1
-            and cset["train"] == "U"
-            and cset["critic"] == "frozen"
-            and norm <= L_bound
-        )
-        measured, bound = worst_over_seeds(series["drift_fro"][mode][:, 1:], thm2[:, 1:])
+        use, runs = runs_of(mode)
+        norms = series["critic_norm"][mode][use]
+        norm = float(np.max(norms)) if norms.size else math.nan
+        lam_min = series["lambda_min"][mode][use]
+        cset = cset | {
+            "critic_norm": norm,
+            "L_bound": L_bound,
+            "critic_norm_over_L_bound": norm / L_bound,
+            "eps": eps,
+            "min_lambda_min_over_lambda0": float(np.min(lam_min) / spec["lambda0"])
+            if lam_min.size
+            else math.nan,
+        }
+        measured, bound = worst_over_seeds(series["drift_fro"][mode][use, 1:], thm2[use, 1:])
         return claims.upper_bound(
             f"theorem2_bound_{mode}",
             f"‖U(t) − U(0)‖_F ≤ Theorem 2's explicit bound [W (43)] × √m ({mode} run)",
@@ -153,12 +169,14 @@ def run(cfg: Config):
             bound,
             source="Theorem 2 ([W (43)])",
             setting=cset,
-            hypotheses_hold=hyp,
+            hypotheses=common.THEOREM2,
             seeds=cfg.seeds,
-            note="the seed with the largest ratio at each logged t > 0; μ from L = max ‖W‖ = "
-            f"{L:.3g} of the WGAN-GP run (μ = {mu:.3g}). Theorem 2 needs d_out = 1, v frozen and "
-            f"a critic with ‖w‖ ≤ L_bound = {L_bound:.3g} (ε = r0/2): not this setting, so not "
-            "judged; the ratios say how far above the data the bound lies",
+            runs_used=int(use.sum()),
+            note="the usable seed with the largest ratio at each logged t > 0; μ from L = max "
+            f"‖W‖ = {L:.3g} of the WGAN-GP run (μ = {mu:.3g}). Theorem 2 needs d_out = 1, v "
+            f"frozen and a critic with ‖w‖ ≤ L_bound = {L_bound:.3g} (ε = r0/2): not this "
+            "setting, so not judged; the ratios say how far above the data the bound lies",
+            **runs,
         )
 
     def slope_finding(mode, cset):
@@ -168,37 +186,48 @@ def run(cfg: Config):
         slopes = ", ".join(
             f"[{a}, {b}]: {m:.3g}" for (a, b), m in zip(g["decades"], g["slope_mean"], strict=True)
         )
-        return claims.finding(
+        per_seed = g["slopes_per_seed"][:, last] if g["decades"] else np.full(0, math.nan)
+        return claims.seed_finding(
             f"slope_last_decade_{mode}",
             f"d‖U(t) − U(0)‖_F/dt over the last decade of iterations [{lo}, {hi}] ({mode})",
-            g["slope_mean"][last] if g["decades"] else math.nan,
+            per_seed,
             source="beyond the paper",
             setting=cset,
-            interval=g["slope_ci"][last] if g["decades"] else None,
-            seeds=cfg.seeds,
-            note=f"mean across seeds with a 95% t-interval; slope per decade of iterations: "
-            f"{slopes}",
+            hypotheses=(),
+            runs_diverged=n_div[mode],
+            note="mean over the usable seeds with a 95% t-interval; slope per decade of "
+            f"iterations: {slopes}",
         )
 
     def exponent_finding(mode, cset):
-        g = growth[mode]
-        return claims.finding(
+        return claims.seed_finding(
             f"increment_exponent_{mode}",
             f"the increment ‖ΔU‖_F(t) − ‖ΔU‖_F(t1), t1 = {cfg.window:g} t_max, grows like "
             f"(t − t1)^p ({mode})",
-            g["increment_exponent"],
+            growth[mode]["increment_exponent_per_seed"],
             source="beyond the paper",
             setting=cset,
-            interval=g["increment_exponent_ci"],
-            seeds=cfg.seeds,
-            note="p per seed by least squares in log-log over t > t1, then the mean and its 95% "
-            "t-interval across seeds (p = 1: linear growth as Theorem 2's bound allows)",
+            hypotheses=(),
+            runs_diverged=n_div[mode],
+            note="p per usable seed by least squares in log-log over t > t1, then the mean and "
+            "its 95% t-interval across seeds (p = 1: linear growth as Theorem 2's bound allows)",
         )
 
-    def late_increment(mode):  # (seeds,) drift increment over the last decade
-        return growth[mode]["slopes_per_seed"][:, -1] if growth[mode]["decades"] else np.zeros(1)
+    def late_difference(mode, other):  # paired over the seeds where neither run diverged
+        use, runs = runs_of(mode, other)
+        g = {k: growth[k] for k in (mode, other)}
+        if not (g[mode]["decades"] and g[other]["decades"]):
+            return np.full(int(use.sum()), math.nan), runs
+        late = {}
+        for k in (mode, other):  # per-seed slopes are over that mode's usable seeds: realign
+            full = np.full(cfg.seeds, math.nan)
+            full[ok[k]] = g[k]["slopes_per_seed"][:, -1]
+            late[k] = full[use]
+        return late[mode] - late[other], runs
 
-    sup_set = setting | {"critic": "none (lambda_adv = 0)"}
+    d_sup, runs_sup = late_difference("adversarial", "supervised")
+    d_frz, runs_frz = late_difference("adversarial", "adv_frozen")
+    use_frz, runs_frz_only = runs_of("adv_frozen")
     dr_frozen = end["adv_frozen"]["diffusion_over_reaction_u_per_seed"]
     found = [
         thm2_claim("adversarial", wgan),
@@ -212,22 +241,29 @@ def run(cfg: Config):
             "adversarial_drifts_more_late",
             "late in training the drift grows faster against the trained critic than under "
             "supervision",
-            late_increment("adversarial") - late_increment("supervised"),
-            source="Theorem 2 (its breakdown direction, outside its hypotheses)",
-            setting=wgan,
-            note="paired over seeds: slope of ‖U(t) − U(0)‖_F per unit t over the last decade, "
-            "WGAN-GP minus supervised",
+            d_sup,
+            source="beyond the paper (an empirical comparison motivated by the direction of "
+            "Theorem 2's term linear in t; Theorem 2 itself needs d_out = 1, v frozen and a "
+            "frozen critic with ‖w‖ ≤ L_bound, none of which holds here)",
+            setting=wgan | {"compared_with": "supervised"},
+            hypotheses=(),
+            note="paired over the seeds where neither run diverged: slope of ‖U(t) − U(0)‖_F per "
+            "unit t over the last decade, WGAN-GP minus supervised",
+            **runs_sup,
         ),
         claims.comparison(
             "moving_critic_drifts_more_than_frozen",
             "late in training the drift grows faster against the trained (moving) critic than "
             "against the frozen one",
-            late_increment("adversarial") - late_increment("adv_frozen"),
+            d_frz,
             source="beyond the paper",
             setting=wgan | {"compared_with": "frozen critic"},
-            note="paired over seeds: last-decade slope, WGAN-GP minus frozen critic",
+            hypotheses=(),
+            note="paired over the seeds where neither run diverged: last-decade slope, WGAN-GP "
+            "minus frozen critic",
+            **runs_frz,
         ),
-        claims.prediction(
+        claims.check(
             "stationary_point_frozen",
             "with a frozen critic the run ends at a stationary point of L_aug, where reaction = "
             "−diffusion exactly: ‖D_U‖/‖R_U‖ = 1",
@@ -237,21 +273,24 @@ def run(cfg: Config):
             source="Definition 2 (reaction + diffusion = −∇_U L_aug)",
             setting=frz,
             seeds=cfg.seeds,
-            note="per seed at the last logged step; tolerance 2% (samples whose shifted target "
-            "y + ∇g(z) sits across a kink of the critic's ReLUs have no fixed point and keep "
-            "the gradient from vanishing exactly). Not evidence that diffusion dominates: at any "
-            "stationary point the two balance",
+            runs_used=int(use_frz.sum()),
+            note="an identity at any stationary point (a check of convergence and of the R/D "
+            "split, not support for the paper): per usable seed at the last logged step; "
+            "tolerance 2% (samples whose shifted target y + ∇g(z) sits across a kink of the "
+            "critic's ReLUs have no fixed point and keep the gradient from vanishing exactly). "
+            "Not evidence that diffusion dominates: at any stationary point the two balance",
+            **runs_frz_only,
         ),
-        claims.finding(
+        claims.seed_finding(
             "diffusion_over_reaction_wgan",
             "‖D_U‖/‖R_U‖ at the end against the trained critic",
-            end["adversarial"]["diffusion_over_reaction_u"],
+            end["adversarial"]["diffusion_over_reaction_u_per_seed"],
             source="beyond the paper",
             setting=wgan,
-            interval=end["adversarial"]["diffusion_over_reaction_u_ci"],
-            seeds=cfg.seeds,
-            note="mean across seeds, 95% t-interval; it departs from 1 only because the critic "
-            "keeps moving (a frozen critic gives 1 at stationarity)",
+            hypotheses=(),
+            runs_diverged=n_div["adversarial"],
+            note="mean over the usable seeds, 95% t-interval; it departs from 1 only because "
+            "the critic keeps moving (a frozen critic gives 1 at stationarity)",
         ),
     ]
     summary = {
@@ -273,18 +312,23 @@ def run(cfg: Config):
         "growth": growth,
         "broken_runs": broken,
         "end": end,
-        "diverged": {mode: int(np.sum(r.diverged)) for mode, r in runs.items()},
+        "diverged": n_div,
     }
-    median = {k: {mode: np.median(v, axis=0) for mode, v in series[k].items()} for k in KEYS}
+    median = {  # over each mode's usable seeds (NaN where every seed diverged)
+        k: {
+            mode: np.median(v[ok[mode]], axis=0) if ok[mode].any() else np.full(t.size, np.nan)
+            for mode, v in series[k].items()
+        }
+        for k in KEYS
+    }
     median.update(
         steps=steps,
         time=t,
         theorem2_bound=np.median(thm2, axis=0),
         theorem1_bound=np.median(thm1, axis=0),
         modes=MODES,
-        drift_fro_per_seed=series["drift_fro"],
+        drift_fro_per_seed={mode: v[ok[mode]] for mode, v in series["drift_fro"].items()},
     )
-    found = claims.mark_diverged(found, sum(int(np.sum(r.diverged)) for r in runs.values()))
     return {"summary": summary, "claims": claims.check_unique_ids(found), "series": median}, {}
 
 

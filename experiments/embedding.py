@@ -13,9 +13,11 @@ b/g/r/c/m/y/k as in the paper. The embedding method is not stated in the paper: 
 t-SNE (scikit-learn, after PCA to 50 dimensions) are both drawn. Numbers: PC1/PC2 variance ratio
 of the 2-D PCA and the top principal component's variance share over its value for i.i.d. noise
 (1: an isotropic, homogeneous cloud of neurons; the paper's band is a dominant direction), paired
-by seed between the two modes, with a 95% t-interval over seeds. A band can show in the
-embedding of u_j only once the drift is comparable to the init (‖Δu_j‖ ~ ‖u_j(0)‖); below that,
-"no band" is inconclusive at this scale, not negative.
+by seed between the two modes, with a 95% t-interval over the seeds where neither run diverged,
+next to the gap in final L_sup between the modes (the adversarial run fits less, which moves the
+weights by itself; only final weights are kept, so no comparison at matched L_sup here). A band
+can show in the embedding of u_j only once the drift is comparable to the init
+(‖Δu_j‖ ~ ‖u_j(0)‖); below that, "no band" is inconclusive at this scale, not negative.
 """
 
 import dataclasses
@@ -24,7 +26,7 @@ import numpy as np
 
 import prd_jax
 from experiments import common
-from experiments.patterns_mnist import setting, train_pairs
+from experiments.patterns_mnist import loss_gap, setting, train_pairs
 from experiments.plots import embedding as figure
 from prd_jax import claims, features
 
@@ -126,25 +128,42 @@ def run(cfg: Config):
     summary["drift_rel"] = first.metrics["drift_rel"][:, -1].tolist()
     summary["drift_over_init"] = drift_over_init
     summary["per_seed"] = per_seed
-    found = _claims(cfg, setting(cfg, X, Y, lr), per_seed, drift_over_init)
+    ok = {mode: common.usable(both.sel(lambda_adv=lam).diverged) for mode, lam in modes.items()}
+    final_loss = {
+        mode: both.sel(lambda_adv=lam).metrics["loss_sup"][:, -1].astype(np.float64)
+        for mode, lam in modes.items()
+    }
+    summary["diverged"] = {mode: int((~v).sum()) for mode, v in ok.items()}
+    summary["final_loss_sup"] = final_loss
+    found = _claims(cfg, setting(cfg, X, Y, lr), per_seed, drift_over_init, ok, final_loss)
     results = {
         "summary": summary,
-        "claims": claims.mark_diverged(found, int(np.sum(grid.diverged))),
+        "claims": claims.check_unique_ids(found),
         "embedding_stats": stats,
     }
     return results, arrays
 
 
-def _claims(cfg, setting, per_seed, drift_over_init):
-    scale = float(np.mean(drift_over_init["adversarial"]))
+def _claims(cfg, setting, per_seed, drift_over_init, ok, final_loss):
+    pair = ok["supervised"] & ok["adversarial"]  # seeds where neither run diverged
+    left_out = int((~pair).sum())
+    drift_adv = np.asarray(drift_over_init["adversarial"])[ok["adversarial"]]
+    scale = float(np.mean(drift_adv)) if drift_adv.size else float("nan")
+    gap_rec, gap_text = loss_gap(setting, final_loss, pair)
+    # per_seed restricted to the usable pairs (init rows: every seed's init is a usable number)
+    per_seed = {
+        layer: {mode: [r for r, u in zip(rows, pair, strict=True) if u] for mode, rows in d.items()}
+        for layer, d in per_seed.items()
+    }
     out = []
     for layer in LAYERS:
         s, a = per_seed[layer]["supervised"], per_seed[layer]["adversarial"]
         note = (
-            "Paired by seed (same init trained both ways), adversarial − supervised. Top-PC "
+            "Paired by seed (same init trained both ways), adversarial − supervised, over the "
+            "seeds where neither run diverged. Top-PC "
             f"excess, means over seeds (init, supervised, adversarial): "
             f"{_three(per_seed[layer], 'top_pc_excess')}; PC1/PC2 variance: "
-            f"{_three(per_seed[layer], 'pc_ratio')}."
+            f"{_three(per_seed[layer], 'pc_ratio')}." + gap_text
         )
         if layer == "u":
             note += f" Scale: ‖Δu_j‖/‖u_j(0)‖ = {scale:.2f} (adversarial, mean over seeds)" + (
@@ -162,6 +181,8 @@ def _claims(cfg, setting, per_seed, drift_over_init):
                 features.paired_differences(a, s, "top_pc_excess"),
                 source="the paper's Fig. 1 (neuron embedding)",
                 setting=setting,
+                hypotheses=common.PATTERN_SETTING,
+                runs_diverged=left_out,
                 note=note,
             )
         )
@@ -174,17 +195,19 @@ def _claims(cfg, setting, per_seed, drift_over_init):
                 diff,
                 source="beyond the paper",
                 setting=setting,
+                hypotheses=(),
+                runs_diverged=left_out,
                 note="95% t-interval over seeds, paired. Exploratory: the statistic was chosen "
                 "after looking at a figure, so a finding, not a verdict. Kurtosis means (init, "
-                f"supervised, adversarial): {_three(per_seed[layer], 'kurtosis_pc1')}",
+                f"supervised, adversarial): {_three(per_seed[layer], 'kurtosis_pc1')}." + gap_text,
             )
         )
-    return out
+    return [*out, gap_rec]
 
 
 def _three(per_seed, key):
     return ", ".join(
-        f"{np.mean([r[key] for r in per_seed[m]]):.3f}"
+        f"{np.mean([r[key] for r in per_seed[m]]) if per_seed[m] else float('nan'):.3f}"
         for m in ("init", "supervised", "adversarial")
     )
 

@@ -29,8 +29,9 @@ import time
 from pathlib import Path
 
 from experiments import cli
-from experiments.common import DEFAULT_OUT, short
+from experiments.common import DEFAULT_OUT, short, underpowered_by
 from experiments.registry import BY_NAME, EXPERIMENTS
+from prd_jax import claims as claims_lib
 
 # Figures copied, downscaled and palette-compressed, into docs/ by `--docs docs`:
 # name -> (width in pixels, palette size). Noisy weight images compress worst: smaller.
@@ -131,6 +132,8 @@ def run_one(
 
 
 def _fmt(x):
+    if x is None:  # a number JSON could not hold (NaN): not measured
+        return "n/a"
     if isinstance(x, float):
         return f"{x:.4g}"
     if isinstance(x, dict):
@@ -142,12 +145,60 @@ def _fmt(x):
     return str(x)
 
 
+def verdict_counts(claims) -> str:
+    """How the claims came out, checks and findings counted apart from the statements they
+    test: e.g. "9 hold, 3 inconclusive; 2 checks pass; 4 findings"."""
+    plural = {"holds": "hold", "fails": "fail", "passes": "pass"}
+    order = ("holds", "fails", "inconclusive", "outside_hypotheses")
+    tested = [c["verdict"] for c in claims if c["kind"] not in ("check", "finding")]
+    checks = [c["verdict"] for c in claims if c["kind"] == "check"]
+    found = [c["verdict"] for c in claims if c["kind"] == "finding"]
+    parts = []
+    words = [
+        f"{tested.count(v)} {plural.get(v, v).replace('_', ' ')}" for v in order if v in tested
+    ]
+    if words:
+        parts.append(", ".join(words))
+    words = [
+        f"{checks.count(v)} check{'s' if checks.count(v) > 1 else ''} "
+        f"{plural.get(v, v) if checks.count(v) > 1 else v}"
+        for v in ("passes", "fails", "inconclusive")
+        if v in checks
+    ]
+    if words:
+        parts.append(", ".join(words))
+    if found:
+        short_of = found.count("inconclusive")
+        parts.append(
+            f"{len(found)} finding{'s' if len(found) > 1 else ''}"
+            + (f" ({short_of} on too few usable runs)" if short_of else "")
+        )
+    return "; ".join(parts) if parts else "no claims"
+
+
+def _unmet(c) -> list[str]:
+    """The hypotheses of a record that its setting does not meet, as "key op value" strings."""
+    out = []
+    for h in c.get("hypotheses", []):
+        if not claims_lib.hypotheses_hold(c["setting"], [h]):
+            rhs = h["ref"] if "ref" in h else _fmt(h["value"])
+            out.append(f"{h['key']} {h['op']} {rhs} ({h['key']} = {_fmt(c['setting'][h['key']])})")
+    return out
+
+
 def _claims_table(claims) -> list[str]:
-    """The claim records as a Markdown table: one row each, the verdict in bold."""
+    """The claim records as a Markdown table: one row each, the verdict in bold, the runs each
+    rests on, the unmet hypotheses of a claim outside them, and the smallest detectable effect
+    of an inconclusive comparison."""
     if not claims:
         return []
-    head = "id claim kind source setting measured reference interval seeds verdict note".split()
-    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    head = (
+        "id claim kind source setting measured reference interval seeds runs verdict note"
+    ).split()
+    lines = [
+        "| " + " | ".join(head).replace("| runs |", "| runs used / diverged |") + " |",
+        "|" + " --- |" * len(head),
+    ]
     for c in claims:
         reference = c.get("reference")
         if c["kind"] == "upper_bound" and c.get("ratio_tightest") is not None:
@@ -155,20 +206,47 @@ def _claims_table(claims) -> list[str]:
             reference = f"{_fmt(reference)} (tightest ratio {_fmt(c['ratio_tightest'])}" + (
                 f", at the horizon {_fmt(ratio_h)})" if ratio_h is not None else ")"
             )
-        elif c["kind"] == "prediction":
+        elif c["kind"] in ("prediction", "check"):
             reference = f"{_fmt(reference)} (rtol {c['rtol']:g}, atol {c['atol']:g})"
+        elif c["kind"] == "exponent_at_most":
+            reference = (
+                f"{_fmt(reference)} ({c['points']} points, ≥ {c['min_points']} needed; "
+                f"{c['seeds']} seeds, ≥ {c['min_seeds']} needed)"
+            )
+        verdict = f"**{c['verdict'].replace('_', ' ')}**"
+        if c["kind"] == "check":
+            verdict = f"check: {verdict}"
+        unmet = _unmet(c)
+        if unmet:
+            verdict += " (hypotheses not met: " + "; ".join(unmet) + ")"
+        elif c.get("hypotheses_hold") is False:
+            verdict += " (hypotheses not met)"
+        underpowered = underpowered_by(c)
+        if underpowered is not None:
+            verdict += (
+                f" (underpowered: effect {_fmt(c['effect'])}, smallest detectable effect "
+                f"{_fmt(underpowered)} at 80% power)"
+            )
+        measured = c["measured"]
+        if measured is None or measured == []:
+            measured = "not measured"
+        elif c["kind"] == "comparison":
+            measured = f"{_fmt(c['effect'])} (mean of {_fmt(measured)})"
+        interval = c.get("interval")
+        if interval is None or any(v is None for v in interval):
+            interval = None
         cells = [
             f"`{c.get('id', '')}`",
             c["claim"],
             c["kind"].replace("_", " "),
             c.get("source", ""),
             _fmt(c.get("setting", {})),
-            _fmt(c["measured"]),
+            measured if isinstance(measured, str) else _fmt(measured),
             _fmt(reference) if not isinstance(reference, str) else reference,
-            _fmt(c.get("interval")) if c.get("interval") is not None else "",
+            _fmt(interval) if interval is not None else "",
             c.get("seeds", ""),
-            f"**{c['verdict'].replace('_', ' ')}**"
-            + (" (hypotheses not met)" if c.get("hypotheses_hold") is False else ""),
+            f"{c.get('runs_used', '')} / {c.get('runs_diverged', '')}",
+            verdict,
             c.get("note", ""),
         ]
         lines.append("| " + " | ".join(str(x).replace("|", "/") for x in cells) + " |")
@@ -205,11 +283,23 @@ def write_index(
         "The paper's hyper-parameters are unknown: the choices are in each JSON's `config`.",
         "",
         *[f"**{note}**\n" for note in notes],
-        "| experiment | status | wall time |",
-        "| --- | --- | --- |",
+        "Claims are counted by kind: statements of the paper (or beyond it) hold, fail, are "
+        "inconclusive or are outside their hypotheses; checks (identities that hold by "
+        "construction) pass or fail and are no support for the paper; findings are numbers "
+        "without a verdict (docs/mathematics.md, section 5). Runs that diverged feed no number: "
+        "each claim says how many runs it used and left out.",
+        "",
+        "| experiment | status | wall time | claims |",
+        "| --- | --- | --- | --- |",
     ]
     for r in runs:
-        lines.append(f"| [{r['name']}](#{r['name']}) | {r['status']} | {r['wall_s']:.0f} s |")
+        path = out / f"{r['name']}.json"
+        counts = (
+            verdict_counts(json.loads(path.read_text()).get("claims", [])) if path.exists() else ""
+        )
+        lines.append(
+            f"| [{r['name']}](#{r['name']}) | {r['status']} | {r['wall_s']:.0f} s | {counts} |"
+        )
     titles = {e.name: e.title for e in EXPERIMENTS}
     for r in runs:
         name = r["name"]
@@ -238,6 +328,8 @@ def write_index(
         if scalars:
             lines.append("Numbers: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in scalars.items()))
             lines.append("")
+        if res.get("claims"):
+            lines += [f"Claims: {verdict_counts(res['claims'])}.", ""]
         lines += _claims_table(res.get("claims", []))
         lines += ["", f"Full numbers: [{name}.json]({name}.json)."]
     index = out / "README.md"

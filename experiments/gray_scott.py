@@ -223,6 +223,7 @@ def run(cfg: Config):
             rtol=0.0,
             source="Gray-Scott linear stability (saddle-node of the uniform states)",
             setting=setting,
+            hypotheses=(),
             note=f"k_sn = {k_sn:.5g}; measured: the number of non-trivial uniform states "
             "(prd_jax.turing.stability.uniform_states) at each k; holds iff 0 at both",
         ),
@@ -234,7 +235,7 @@ def run(cfg: Config):
             bound=0.0,
             source="Gray-Scott linear stability (dispersion relation of (1, 0))",
             setting=setting,
-            hypotheses_hold=True,
+            hypotheses=(),
             note="measured: the largest growth rate over q of (1, 0) at each k "
             "(prd_jax.turing.stability); holds iff <= 0 at both",
         ),
@@ -246,6 +247,7 @@ def run(cfg: Config):
             value,
             source="beyond the paper (Pearson 1993 protocol)",
             setting={**setting, "k": float(key), "t": float(snaps.times[-1])},
+            hypotheses=(),
             note=f"in the domain's length units (periodic square of side {scfg.side:g}, grid "
             f"spacing {scfg.dx:.5g}); prd_jax.turing.patterns.dominant_wavelength",
         )

@@ -13,8 +13,11 @@ on unit-norm synthetic inputs with y ~ N(0, I). One variable moves at a time fro
 point. Theorem 3's orders: R^u, R^v = O(n d_in sqrt(d_out/m)),
 D^u = O(n m^2 d_in d_out^{3/2}), D^v = O(n m^2 d_in d_out^{1/2}); they come from bounding every
 summand by O(1), so they are upper bounds on the growth, not predictions of it: each is tested
-one-sided (``claims.exponent_at_most``). With unit-norm inputs x_pk = O(d_in^-1/2), so the d_in
-exponents are reported as findings, not tests.
+one-sided (``claims.exponent_at_most``: holds iff the whole 95% interval of the fitted exponent
+lies at or below the order, fails iff it lies above, inconclusive otherwise or with fewer than 3
+values of the variable or 3 seeds). The theorem's hypothesis, every summand O(1), is a condition
+on each claim's setting: with unit-norm inputs x_pk = O(d_in^-1/2) shrinks with d_in, so the
+d_in exponents are outside it and reported as findings, not tests.
 """
 
 import dataclasses
@@ -36,6 +39,11 @@ THEOREM3_ORDERS = {
     "R_v": {"m": -0.5, "d_in": 1.0, "d_out": 0.5, "n": 1.0},
     "D_v": {"m": 2.0, "d_in": 1.0, "d_out": 0.5, "n": 1.0},
 }
+# Theorem 3 sets every summand (y_p - z_p)_i v_ij 1{u_j^T x_p >= 0} x_pk to O(1): an exponent in
+# a variable tests the order only if no factor of the summands scales with that variable. With
+# unit-norm inputs x_pk scales like d_in^-1/2, and like 1 in m, d_out and n.
+X_PK_EXPONENT = {"m": 0.0, "d_in": -0.5, "d_out": 0.0, "n": 0.0}
+HYPOTHESES = (claims.need("x_pk_exponent_in_variable", "==", 0.0),)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +154,7 @@ def run(cfg: Config):
             values = getattr(cfg, var)
             var_set = setting | {"variable": var, "min": min(values), "max": max(values)}
             var_set["points"] = len(values)
+            var_set["x_pk_exponent_in_variable"] = X_PK_EXPONENT[var]
             interval = (fit["ci_low"], fit["ci_high"])
             if var == "d_in":
                 # With unit-norm inputs every x_pk = O(d_in^-1/2), not O(1): the d_in orders
@@ -157,13 +166,16 @@ def run(cfg: Config):
                         fit["exponent"],
                         source="Theorem 3",
                         setting=var_set,
+                        hypotheses=HYPOTHESES,
                         interval=interval,
                         seeds=cfg.seeds,
+                        runs_used=cfg.seeds * len(values),
                         note="no test: the order assumes x_pk = O(1), and with unit-norm x "
                         "x_pk = O(d_in^-1/2), so the measured exponent sits below the order "
                         "whatever the theorem's truth; bootstrap 95% interval",
                     )
                 )
+                table[f"{t} vs {var}"]["verdict"] = found[-1]["verdict"]
                 continue
             found.append(
                 claims.exponent_at_most(
@@ -174,10 +186,14 @@ def run(cfg: Config):
                     order,
                     source="Theorem 3",
                     setting=var_set,
+                    hypotheses=HYPOTHESES,
+                    points=len(set(values)),
                     seeds=cfg.seeds,
+                    runs_used=cfg.seeds * len(values),
                     note="one-sided: the orders bound every summand by O(1) and absorb "
-                    "constants, so a fitted exponent below the order is consistent with it; "
-                    "fails only if the whole bootstrap 95% interval lies above"
+                    "constants; holds iff the whole bootstrap 95% interval lies at or below the "
+                    "order, fails iff it lies above, inconclusive otherwise (an interval that "
+                    "straddles the order cannot tell an exponent equal to it from one below)"
                     + (
                         ". Counting terms with the paper's own 1/(m sqrt(d_out)) prefactor "
                         "gives ‖D^u_j‖ = O(n d_in sqrt(d_out)), with no m at all"
@@ -186,15 +202,17 @@ def run(cfg: Config):
                     ),
                 )
             )
-        for row in table.values():
-            row["consistent"] = row["fitted"] <= row["theorem"]
+            table[f"{t} vs {var}"]["verdict"] = found[-1]["verdict"]
     ratio = np.asarray(series["m"]["D_u"]).mean(0) / np.asarray(series["m"]["R_u"]).mean(0)
     summary = {
         "fits": fits,
         "theorem3_orders": THEOREM3_ORDERS,
         "table": table,
         "diffusion_over_reaction_u_vs_m": dict(zip(map(str, cfg.m), ratio.tolist(), strict=True)),
-        "consistent_exponents": int(sum(r["consistent"] for r in table.values())),
+        "exponents_hold": sum(r["verdict"] == "holds" for r in table.values()),
+        "exponents_inconclusive": sum(r["verdict"] == "inconclusive" for r in table.values()),
+        "exponents_fail": sum(r["verdict"] == "fails" for r in table.values()),
+        "exponents_untested": sum(r["verdict"] == "finding" for r in table.values()),
         "total_exponents": len(table),
     }
     found = claims.check_unique_ids(found)

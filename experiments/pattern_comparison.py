@@ -107,10 +107,11 @@ def run(cfg: Config, folder: Path, preset: str):
             [row[k] for k in KEYS],
             source="the paper's comparison of weight patterns with Gray-Scott patterns",
             setting={"field": name, "fields": sum(row["classes"].values())},
+            hypotheses=(),
             note=f"mean over {sum(row['classes'].values())} field(s); labels {row['classes']}. "
             + (
                 "Drift images Δu_j lie in span{x_p} under any loss (patterns_*: "
-                "drift_in_data_span), so their shape is the data's, not evidence of "
+                "drift_in_data_span, a check), so their shape is the data's, not evidence of "
                 "reaction-diffusion by itself."
                 if "du_j" in name
                 else ""

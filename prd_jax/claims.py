@@ -34,8 +34,10 @@ Kinds and their rules:
   comparison records the smallest effect it could have detected (``detectable_effect``: 80%
   power at the two-sided 5% level, from the seeds' spread).
 - ``check``: an identity that holds by construction (up to rounding or non-convergence), e.g.
-  that a drift lies in the span of the inputs: ``passes`` within its tolerance, else ``fails``.
-  It guards the code; it is not support for a statement of the paper.
+  that a drift lies in the span of the inputs: ``passes`` within its tolerance, else ``fails``;
+  ``inconclusive`` when nothing was measured (``measured`` None or empty: no usable run, or the
+  identity's precondition, e.g. convergence, not met). It guards the code; it is not support
+  for a statement of the paper.
 - ``finding``: a number with its interval; no verdict (``"finding"``), or ``inconclusive`` when
   it rests on fewer usable runs than its ``min_runs``.
 
@@ -192,7 +194,7 @@ def _record(kind, id, statement, *, source, setting, hypotheses, measured, refer
 
 def upper_bound(
     id: str, statement: str, measured, bound, *, source: str, setting: dict, hypotheses,
-    seeds: int = 1, runs_used: int | None = None, note: str = "",
+    seeds: int = 1, runs_used: int | None = None, runs_diverged: int = 0, note: str = "",
 ) -> dict:  # fmt: skip
     """``measured <= bound`` at every logged point (arrays broadcast), judged inside its
     hypotheses; records the tightest ratio and the ratio at the horizon (last point). An
@@ -205,7 +207,7 @@ def upper_bound(
     return _record(
         "upper_bound", id, statement, source=source, setting=setting, hypotheses=hypotheses,
         measured=_floats(measured), reference=_floats(bound), seeds=seeds, interval=None,
-        note=note, runs_used=runs_used,
+        note=note, runs_used=runs_used, runs_diverged=runs_diverged,
         ratio_tightest=float(finite.max()) if finite.size else None,
         ratio_horizon=float(horizon) if np.isfinite(horizon) else None,
     )  # fmt: skip
@@ -214,7 +216,7 @@ def upper_bound(
 def exponent_at_most(
     id: str, statement: str, exponent: float, interval, bound_exponent: float, *, source: str,
     setting: dict, hypotheses, points: int, seeds: int, min_points: int = 3,
-    min_seeds: int = 3, note: str = "",
+    min_seeds: int = 3, runs_used: int | None = None, runs_diverged: int = 0, note: str = "",
 ) -> dict:  # fmt: skip
     """A fitted exponent against an order's exponent, judged one-sided by ``interval`` (its 95%
     interval): holds iff ``interval[1] <= bound``, fails iff ``interval[0] > bound``.
@@ -222,7 +224,8 @@ def exponent_at_most(
     return _record(
         "exponent_at_most", id, statement, source=source, setting=setting,
         hypotheses=hypotheses, measured=float(exponent), reference=float(bound_exponent),
-        seeds=seeds, interval=_interval(interval), note=note, points=_count("points", points),
+        seeds=seeds, interval=_interval(interval), note=note, runs_used=runs_used,
+        runs_diverged=runs_diverged, points=_count("points", points),
         min_points=_count("min_points", min_points), min_seeds=_count("min_seeds", min_seeds),
     )  # fmt: skip
 
@@ -237,28 +240,29 @@ def _tolerance(name, value) -> float:
 def prediction(
     id: str, statement: str, measured, predicted, *, rtol: float, atol: float = 0.0,
     source: str, setting: dict, hypotheses, seeds: int = 1, runs_used: int | None = None,
-    interval=None, note: str = "",
+    runs_diverged: int = 0, interval=None, note: str = "",
 ) -> dict:  # fmt: skip
     """A sharp prediction, within ``atol + rtol |predicted|`` at every point."""
     return _record(
         "prediction", id, statement, source=source, setting=setting, hypotheses=hypotheses,
         measured=_floats(measured), reference=_floats(predicted), seeds=seeds,
         interval=_interval(interval), note=note, runs_used=runs_used,
-        rtol=_tolerance("rtol", rtol), atol=_tolerance("atol", atol),
+        runs_diverged=runs_diverged, rtol=_tolerance("rtol", rtol), atol=_tolerance("atol", atol),
     )  # fmt: skip
 
 
 def check(
     id: str, statement: str, measured, expected, *, rtol: float, atol: float = 0.0,
-    source: str, setting: dict, seeds: int = 1, runs_used: int | None = None, note: str = "",
+    source: str, setting: dict, seeds: int = 1, runs_used: int | None = None,
+    runs_diverged: int = 0, note: str = "",
 ) -> dict:  # fmt: skip
     """An identity that holds by construction, within ``atol + rtol |expected|``: a guard of
     the code, reported apart from the paper's statements (verdict ``passes`` or ``fails``)."""
     return _record(
         "check", id, statement, source=source, setting=setting, hypotheses=(),
         measured=_floats(measured), reference=_floats(expected), seeds=seeds, interval=None,
-        note=note, runs_used=runs_used, rtol=_tolerance("rtol", rtol),
-        atol=_tolerance("atol", atol),
+        note=note, runs_used=runs_used, runs_diverged=runs_diverged,
+        rtol=_tolerance("rtol", rtol), atol=_tolerance("atol", atol),
     )  # fmt: skip
 
 
@@ -378,6 +382,11 @@ def _is_finite(x) -> bool:
     return x is not None and bool(np.all(np.isfinite(np.asarray(x, np.float64))))
 
 
+def _measured(x) -> bool:
+    """Finite and not empty: something was measured (no usable run leaves nothing to judge)."""
+    return _is_finite(x) and np.size(np.asarray(x, np.float64)) > 0
+
+
 def _within(rec) -> bool:
     m, p = np.asarray(rec["measured"], np.float64), np.asarray(rec["reference"], np.float64)
     return bool(np.all(np.abs(m - p) <= rec["atol"] + rec["rtol"] * np.abs(p)))
@@ -392,8 +401,8 @@ def judge(rec: dict) -> str:
         used = rec.get("runs_used", rec.get("seeds", 1))
         return "inconclusive" if used < rec.get("min_runs", 1) else "finding"
     if kind == "check":
-        if rec.get("runs_diverged", 0) or not (
-            _is_finite(rec["measured"]) and _is_finite(rec["reference"])
+        if rec.get("diverged_runs", 0) or not (
+            _measured(rec["measured"]) and _is_finite(rec["reference"])
         ):
             return "inconclusive"
         return "passes" if _within(rec) else "fails"
@@ -416,7 +425,7 @@ def judge(rec: dict) -> str:
             return "holds"
         return "fails" if lo > reference else "inconclusive"
     if kind == "prediction":
-        if not (_is_finite(measured) and _is_finite(reference)):
+        if not (_measured(measured) and _is_finite(reference)):
             return "inconclusive"
         return "holds" if _within(rec) else "fails"
     # comparison

@@ -90,8 +90,11 @@ def growth_summary(steps, t, y, window) -> dict:
 def worst_over_seeds(measured, bound):
     """``(measured, bound)`` at each logged time from the seed with the largest ratio there:
     ``(S, L)`` arrays -> ``(L,)`` arrays, so that an upper-bound claim over several seeds keeps
-    its numbers in their own units and its ratios are those of the worst seed."""
+    its numbers in their own units and its ratios are those of the worst seed. With no seed
+    (every run diverged) there is nothing to check: two empty arrays."""
     measured, bound = np.asarray(measured, np.float64), np.asarray(bound, np.float64)
+    if measured.shape[0] == 0:
+        return np.zeros(0), np.zeros(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(bound > 0, measured / bound, -np.inf)
     worst = np.argmax(ratio, axis=0)

@@ -65,16 +65,27 @@ def test_experiment_smoke(name, produce):
 
 
 def check_claims(records):
-    """Every record carries every field, ids are unique, upper bounds are judged only inside
-    their hypotheses, and every verdict follows from the record's own numbers."""
+    """Every record carries every field, ids are unique, its hypotheses are a list of conditions
+    on its setting from which ``hypotheses_hold`` is recomputed, it says how many runs it used
+    and left out, upper bounds are judged only inside their hypotheses, and every verdict
+    follows from the record's own numbers."""
     claims.check_unique_ids(records)
     for c in records:
         missing = set(claims.FIELDS) - set(c)
         assert not missing, (c.get("id"), missing)
         assert c["kind"] in claims.KINDS and c["claim"] and c["source"]
         assert isinstance(c["setting"], dict) and c["setting"], c["id"]
-        assert isinstance(c["hypotheses_hold"], bool) and c["seeds"] >= 1
+        assert isinstance(c["hypotheses_hold"], bool)
+        assert c["seeds"] >= 1 or c["runs_used"] == 0, c["id"]  # 0: every run diverged
+        assert isinstance(c["hypotheses"], list), c["id"]
+        assert claims.hypotheses_hold(c["setting"], c["hypotheses"]) == c["hypotheses_hold"], c
+        for key in ("runs_used", "runs_diverged"):
+            assert isinstance(c[key], int) and c[key] >= 0, (c["id"], key)
+        assert "diverged_runs" not in c, f"{c['id']}: diverged runs must be left out, not marked"
         assert claims.judge(c) == c["verdict"], c  # the verdict follows from the numbers
+        if c["kind"] == "check":
+            assert c["verdict"] in ("passes", "fails", "inconclusive"), c["id"]
+            assert c["hypotheses"] == [], c["id"]
         if c["kind"] == "upper_bound":
             assert "ratio_tightest" in c and "ratio_horizon" in c, c["id"]
             if not c["hypotheses_hold"]:
@@ -83,6 +94,167 @@ def check_claims(records):
             assert c["seeds"] == len(c["measured"])
             if c["seeds"] < c["min_samples"]:
                 assert c["verdict"] == "inconclusive", c["id"]
+            assert "detectable_effect" in c, c["id"]
+        if c["kind"] == "exponent_at_most":
+            assert c["points"] >= 1 and c["min_points"] >= 3 and c["min_seeds"] >= 3, c["id"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_hypotheses_are_conditions_on_the_setting(name, produce):
+    """Every record of every experiment states its hypotheses as conditions on its setting and
+    ``hypotheses_hold`` is what they give; a source saying the claim is outside its hypotheses
+    comes with hypotheses that do not hold."""
+    import re
+
+    _, saved = produce(name)
+    for c in saved["claims"]:
+        assert isinstance(c["hypotheses"], list), c["id"]
+        for h in c["hypotheses"]:
+            assert set(h) in ({"key", "op", "value"}, {"key", "op", "ref"}), (c["id"], h)
+            assert h["key"] in c["setting"], (c["id"], h)
+        assert claims.hypotheses_hold(c["setting"], c["hypotheses"]) is c["hypotheses_hold"]
+        if re.search(r"outside (its|the|their) hypothes", c["source"], re.IGNORECASE):
+            assert not c["hypotheses_hold"] and c["verdict"] != "holds", c["id"]
+
+
+def _calls_with_keyword(path: pathlib.Path, keyword: str) -> list[str]:
+    import ast
+
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [
+        f"{path}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and any(k.arg == keyword for k in node.keywords)
+    ]
+
+
+def test_no_code_passes_hypotheses_hold_as_a_literal():
+    """``hypotheses_hold`` is computed from the setting, never given: no call in the experiments
+    or the library passes it as a keyword (claims' constructors do not take it either)."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    files = sorted([*root.glob("experiments/**/*.py"), *root.glob("prd_jax/**/*.py")])
+    assert len(files) > 20
+    found = [hit for path in files for hit in _calls_with_keyword(path, "hypotheses_hold")]
+    assert found == [], found
+    # The scan itself sees such a call.
+    probe = root / "tests" / "__probe_hypotheses_hold.py"
+    try:
+        probe.write_text("claims.upper_bound('b', 'b', 1.0, 2.0, hypotheses_hold=True)\n")
+        assert _calls_with_keyword(probe, "hypotheses_hold") == [f"{probe}:1"]
+    finally:
+        probe.unlink()
+
+
+def test_diverged_runs_feed_no_number(produce):
+    """dissect_diffusion's tiny preset diverges (the audit: 4 of 6 runs, yet it printed "slope
+    0.0 [0.0, 0.0]" and "D/R = 3.2e-5" from the frozen runs). Every record resting on a mode
+    with a diverged run leaves it out and says so; one with no usable run reports no number."""
+    _, saved = produce("dissect_diffusion")
+    diverged = saved["summary"]["diverged"]
+    seeds = saved["config"]["seeds"]
+    assert sum(diverged.values()) > 0, "the tiny preset no longer diverges: force it"
+    for c in saved["claims"]:
+        assert c["runs_used"] + c["runs_diverged"] <= seeds, c["id"]
+        if c["runs_used"] == 0:
+            assert c["verdict"] in ("inconclusive", "outside_hypotheses"), c["id"]
+            measured = c["measured"]
+            assert measured in (None, []) or (
+                isinstance(measured, list) and all(v is None for v in measured)
+            ), (c["id"], measured)
+        if c["kind"] in ("finding", "comparison", "check") and c["runs_diverged"]:
+            assert c["runs_used"] < seeds, c["id"]
+            assert c["verdict"] in ("finding", "inconclusive", "holds", "fails", "passes")
+    by_id = {c["id"]: c for c in saved["claims"]}
+    for mode in ("supervised", "adversarial", "adv_frozen"):
+        rec = by_id[f"slope_last_decade_{mode}"]
+        assert rec["runs_diverged"] == diverged[mode]
+        assert rec["runs_used"] == seeds - diverged[mode]
+        if rec["runs_used"] < 2:
+            assert rec["verdict"] == "inconclusive" and rec["interval"] is None
+    rec = by_id["diffusion_over_reaction_wgan"]
+    assert rec["runs_diverged"] == diverged["adversarial"]
+    pair = by_id["adversarial_drifts_more_late"]
+    assert (
+        pair["runs_used"]
+        == len(pair["measured"])
+        <= seeds - max(diverged["adversarial"], diverged["supervised"])
+    )
+
+
+def test_diverged_seed_is_left_out_of_a_mean(tmp_path):
+    """A seed that diverged is not averaged in: theorem1's fits and bound rest on the others
+    and say how many runs they used (here the step is 1.4x the stability limit's half, and the
+    narrowest width's run of one seed diverges)."""
+    from experiments import theorem1
+
+    args = ["--preset", "tiny", "--set", "lr_safety=1.4", "--out", str(tmp_path)]
+    saved = theorem1.main(args)
+    div = saved["summary"]["diverged"]["supervised"]
+    total = len(saved["config"]["widths"]) * saved["config"]["seeds"]
+    assert 0 < div < total, "some but not all supervised runs must diverge: adjust lr_safety"
+    for c in saved["claims"]:
+        assert c["runs_diverged"] == div and c["runs_used"] == total - div, c["id"]
+        if c["kind"] == "exponent_at_most" and c["runs_used"] < 3 * 3:
+            assert c["verdict"] in ("inconclusive", "outside_hypotheses"), c["id"]
+
+
+def test_matched_loss_reads_each_mode_at_the_same_l_sup():
+    """The supervised run is read where its L_sup first falls to the adversarial final L_sup,
+    interpolated in log L_sup between log points; the adversarial one at its horizon."""
+    import numpy as np
+
+    from experiments.patterns_mnist import at_matched_loss, crossing
+
+    t = np.arange(5.0)
+    sup = np.array([[8.0, 4.0, 2.0, 1.0, 0.5]])  # halves at each log point
+    adv = np.array([[8.0, 6.0, 5.0, 4.5, 2.8284271247461903]])  # ends at 2^1.5
+    drift = {"drift_rel": np.array([[0.0, 1.0, 2.0, 3.0, 4.0]])}
+    drift_adv = {"drift_rel": np.array([[0.0, 2.0, 4.0, 6.0, 8.0]])}
+    assert crossing(sup[0], 2.0**1.5) == (1, pytest.approx(0.5))
+    assert crossing(sup[0], 8.0) == (0, 0.0) and crossing(sup[0], 0.1) is None
+    out = at_matched_loss(sup, adv, drift, drift_adv, t)
+    assert out["early"] == ["supervised"] and out["target"][0] == pytest.approx(2.0**1.5)
+    assert out["t_supervised"][0] == pytest.approx(1.5) and out["t_adversarial"][0] == 4.0
+    assert out["drift_rel"]["supervised"][0] == pytest.approx(1.5)
+    assert out["drift_rel"]["adversarial"][0] == 8.0
+    # The reverse: the adversarial run ends lower, so it is the one read early.
+    rev = at_matched_loss(adv, sup, drift_adv, drift, t)
+    assert rev["early"] == ["adversarial"] and rev["t_adversarial"][0] == pytest.approx(1.5)
+    # Not monotone: the first crossing counts (a later rebound does not move it).
+    bumpy = np.array([[8.0, 2.0, 6.0, 1.0, 0.5]])
+    assert crossing(bumpy[0], 4.0) == (0, pytest.approx(0.5))
+
+
+def test_patterns_compare_at_matched_loss_next_to_the_loss_gap(produce):
+    """patterns_mnist states the L_sup gap beside every drift and tail comparison, and compares
+    the drift and the KS distance again at matched L_sup."""
+    _, saved = produce("patterns_mnist")
+    by_id = {c["id"]: c for c in saved["claims"]}
+    gap = by_id["loss_sup_gap"]
+    assert gap["kind"] == "finding" and gap["runs_used"] + gap["runs_diverged"] == 2
+    for cid in ("drift_adv_gt_sup", "ks_u_adv_gt_sup", "kurtosis_u_adv_gt_sup"):
+        assert "finding loss_sup_gap" in by_id[cid]["note"], cid
+    for cid in ("drift_adv_gt_sup_at_matched_loss", "ks_u_adv_gt_sup_at_matched_loss"):
+        assert by_id[cid]["kind"] == "comparison", cid
+    assert "only the final weights are kept" in by_id["kurtosis_u_adv_gt_sup"]["note"]
+    assert by_id["drift_in_data_span"]["kind"] == "check"
+    matched = saved["summary"]["matched_loss"]
+    assert len(matched["early"]) == saved["config"]["seeds"]
+
+
+def test_identities_are_checks_not_support(produce):
+    """Identities that hold by construction are checks (verdict passes/fails), not claims that
+    count as support for the paper."""
+    expected = {
+        "theorem2": ["floor_L0"],
+        "patterns_mnist": ["drift_in_data_span"],
+        "feature_vis": ["delta_l2_is_u_rescaled", "pga_matches_kkt"],
+        "dissect_diffusion": ["stationary_point_frozen"],
+    }
+    for name, ids in expected.items():
+        _, saved = produce(name)
+        kinds = {c["id"]: c["kind"] for c in saved["claims"]}
+        assert all(kinds[i] == "check" for i in ids), (name, kinds)
 
 
 def test_pattern_comparison_measures_known_stripes(tmp_path):
@@ -132,6 +304,44 @@ def test_figures_index(produce):
     first = json.loads((out / f"{NAMES[0]}.json").read_text())["claims"][0]
     assert f"`{first['id']}`" in text
     assert "boom" in text
+    assert "| experiment | status | wall time | claims |" in text
+    assert "| runs used / diverged | verdict | note |" in text
+    for n in NAMES:
+        records = json.loads((out / f"{n}.json").read_text())["claims"]
+        assert f"Claims: {figures.verdict_counts(records)}." in text, n
+    assert "check: **passes**" in text  # checks are labelled apart from the paper's claims
+    assert "smallest detectable effect" in text  # tiny comparisons are underpowered
+
+
+def test_verdict_counts_keep_checks_and_findings_apart():
+    def rec(kind, verdict):
+        return {"kind": kind, "verdict": verdict}
+
+    records = [rec("exponent_at_most", "holds")] * 9 + [rec("exponent_at_most", "inconclusive")] * 3
+    records += [rec("check", "passes")] * 2 + [rec("finding", "finding")] * 4
+    assert figures.verdict_counts(records) == "9 hold, 3 inconclusive; 2 checks pass; 4 findings"
+    records = [rec("upper_bound", "outside_hypotheses"), rec("check", "fails")]
+    records += [rec("finding", "inconclusive")]
+    assert figures.verdict_counts(records) == (
+        "1 outside hypotheses; 1 check fails; 1 finding (1 on too few usable runs)"
+    )
+
+
+def test_summary_line_says_runs_and_detectable_effect():
+    from experiments.common import claim_line
+
+    setting = {"m": 8}
+    weak = claims.comparison(
+        "c", "weak", [0.3, -0.2, 0.1, 0.4, -0.1], source="x", setting=setting, hypotheses=(),
+        runs_diverged=1,
+    )  # fmt: skip
+    line = claim_line(weak)
+    assert "[inconclusive]" in line and "smallest detectable effect" in line
+    assert "5 used, 1 diverged" in line
+    ok = claims.check("k", "identity", 1.0, 1.0, rtol=1e-6, source="x", setting=setting)
+    assert claim_line(ok).startswith("  [check passes] identity")
+    none = claims.check("k", "identity", None, 1.0, rtol=1e-6, source="x", setting=setting)
+    assert "[check inconclusive]" in claim_line(none) and "not measured" in claim_line(none)
 
 
 def test_figures_driver_runs_a_subprocess(tmp_path):

@@ -161,7 +161,17 @@ def test_pattern_experiment_claims_are_paired_by_seed_and_recomputable():
         assert rec["verdict"] == "inconclusive"  # 3 < 5 seeds: never judged
         assert rec["setting"]["seeds"] == 3 and rec["setting"]["train"] == "U,V"
     span = recs["drift_in_data_span"]
-    assert span["kind"] == "prediction" and span["verdict"] == "holds"
+    assert span["kind"] == "check" and span["verdict"] == "passes"  # an identity: no support
+    # Beside the comparisons at the horizon: the L_sup gap, and drift and KS at matched L_sup.
+    assert recs["loss_sup_gap"]["kind"] == "finding" and recs["loss_sup_gap"]["seeds"] == 3
+    for cid in ("drift_adv_gt_sup_at_matched_loss", "ks_u_adv_gt_sup_at_matched_loss"):
+        assert recs[cid]["kind"] == "comparison" and recs[cid]["seeds"] == 3
+    matched = results["summary"]["matched_loss"]
+    for s in range(3):  # both modes read at the same L_sup (the larger final one)
+        target = matched["target"][s]
+        assert target == pytest.approx(
+            max(results["summary"]["final_loss_sup"][m][s] for m in ("supervised", "adversarial"))
+        )
     for rec in results["claims"]:
         assert claims.judge(rec) == rec["verdict"]
     # One drift curve per seed and mode, for the figure.

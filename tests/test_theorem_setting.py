@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import prd_jax
+from experiments import common
 from experiments.theorem2 import theorem2_hypotheses
 from prd_jax import claims, theory
 from prd_jax.breakdown import fit_power_law
@@ -74,7 +75,9 @@ def test_mean_interval_across_seeds():
     # 95% t-interval with 4 degrees of freedom: half-width 2.776 * sd / sqrt(5)
     np.testing.assert_allclose(ci[1] - 3.0, 2.7764451 * np.std([1, 2, 3, 4, 5], ddof=1) / 5**0.5)
     assert mean_interval([2.0])[1] is None
-    assert mean_interval([np.nan, 1.0, 3.0])[0] == 2.0
+    # A non-finite seed is not dropped silently: the mean is nan (leave diverged seeds out first).
+    mean, ci = mean_interval([np.nan, 1.0, 3.0])
+    assert np.isnan(mean) and np.all(np.isnan(ci))
 
 
 def test_worst_over_seeds_keeps_units_and_the_largest_ratio():
@@ -84,7 +87,7 @@ def test_worst_over_seeds_keeps_units_and_the_largest_ratio():
     np.testing.assert_array_equal(m, [2.0, 5.0, 3.0])
     np.testing.assert_array_equal(b, [4.0, 10.0, 4.0])
     rec = claims.upper_bound(
-        "x", "x", m, b, source="test", setting={"a": 1}, hypotheses_hold=True, seeds=2
+        "x", "x", m, b, source="test", setting={"a": 1}, hypotheses=(), seeds=2
     )
     assert rec["ratio_tightest"] == 0.75 and rec["ratio_horizon"] == 0.75
 
@@ -93,8 +96,7 @@ BASE = {
     "d_out": 1,
     "train": "U",
     "critic": "frozen",
-    "critic_norm": 0.1,
-    "L_bound": 0.1,
+    "critic_norm_over_L_bound": 1.0,
     "min_lambda_min_over_lambda0": 0.9,
 }
 
@@ -103,8 +105,9 @@ BASE = {
     "change, holds",
     [
         ({}, True),
-        ({"critic_norm": 0.1 * (1 + 1e-6)}, True),  # float32 rounding of the projection
-        ({"critic_norm": 0.11}, False),  # L above Theorem 2's bound
+        ({"critic_norm_over_L_bound": 1 + 1e-6}, True),  # float32 rounding of the projection
+        ({"critic_norm_over_L_bound": 1.1}, False),  # L above Theorem 2's bound
+        ({"critic_norm_over_L_bound": float("nan")}, False),  # every run diverged: no norm
         ({"d_out": 4}, False),
         ({"train": "U and V"}, False),
         ({"critic": "wgan_gp"}, False),
@@ -113,6 +116,13 @@ BASE = {
 )
 def test_theorem2_hypotheses_from_the_setting(change, holds):
     assert theorem2_hypotheses(BASE | change) is holds
+    # The same conditions, as a claim record's hypotheses: computed, never given.
+    rec = claims.upper_bound(
+        "b", "b", 1.0, 2.0, source="Theorem 2", setting=BASE | change,
+        hypotheses=common.THEOREM2,
+    )  # fmt: skip
+    assert rec["hypotheses_hold"] is holds
+    assert rec["verdict"] == ("holds" if holds else "outside_hypotheses")
 
 
 def test_theorem2_setting_end_to_end():

@@ -2,6 +2,7 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from experiments.plots.style import fmt, footer, imshow, pc1x, robust_lim, save, stat_line
 
@@ -39,17 +40,28 @@ MODE_COLORS = {"supervised": "tab:blue", "adversarial": "tab:red"}
 
 
 def _drift_curves(ax, arrays):
-    """Relative drift ‖U(t) − U(0)‖_F/‖U(0)‖_F against t, one line per seed and mode."""
+    """Relative drift ‖U(t) − U(0)‖_F/‖U(0)‖_F, one line per seed and mode: against L_sup when
+    it was saved (the matched-L_sup comparison: at equal L_sup, which mode has drifted more; a
+    dot marks the horizon), else against t."""
     if "log_t" not in arrays:
         ax.axis("off")
         return
-    t = arrays["log_t"]
+    by_loss = all(f"loss_sup_{mode}" in arrays for mode in MODE_COLORS)
     for mode, color in MODE_COLORS.items():
         curves = np.atleast_2d(arrays[f"drift_rel_{mode}"])
+        xs = np.atleast_2d(arrays[f"loss_sup_{mode}"]) if by_loss else arrays["log_t"][None]
         for i, curve in enumerate(curves):
-            ax.plot(t[1:], curve[1:], color=color, lw=1, alpha=0.8, label=mode if i == 0 else None)
+            x = xs[i] if by_loss else xs[0]
+            ax.plot(x[1:], curve[1:], color=color, lw=1, alpha=0.8, label=mode if i == 0 else None)
+            if by_loss:
+                ax.plot(x[-1], curve[-1], "o", color=color, ms=3)
     ax.set_xscale("log")
-    ax.set_xlabel("t = η · steps", fontsize=7)
+    if by_loss:
+        ax.invert_xaxis()  # training runs left to right
+        ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only: no overlaps
+        ax.set_xlabel("L_sup (decreasing →; dot: horizon)", fontsize=7)
+    else:
+        ax.set_xlabel("t = η · steps", fontsize=7)
     ax.set_title(f"‖ΔU‖_F/‖U(0)‖_F, {curves.shape[0]} seed(s)", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=7, frameon=False)

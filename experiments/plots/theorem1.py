@@ -1,5 +1,7 @@
 """The theorem1 figure, drawn from the files ``experiments.theorem1`` writes."""
 
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -19,22 +21,27 @@ def plot(results, arrays, path):
     fits = results["summary"]["fits"]
     for ax, (key, label, bound, oform) in zip(axes, panels, strict=True):
         for mode in s["modes"]:
-            vals = np.asarray(s[key][mode], np.float64)  # (seeds, widths)
-            mean = np.nanmean(vals, axis=0)
-            err = np.nanstd(vals, axis=0)
+            vals = np.asarray(s[key][mode], np.float64)  # (seeds, widths), NaN: diverged
+            with warnings.catch_warnings():  # a width whose runs all diverged: NaN, no point
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = np.nanmean(vals, axis=0)
+                err = np.nanstd(vals, axis=0)
             st = MODE_STYLE[mode]
             fit = fits[mode][key]
             lbl = f"{MODE_LABEL[mode]}: exponent {fmt(fit['exponent'])} ± {fmt(fit['stderr'], 2)}"
             ax.errorbar(widths, mean, yerr=err, marker="o", ms=4, capsize=2, label=lbl, **st)
-            ax.plot(
-                widths,
-                fit["prefactor"] * widths ** fit["exponent"],
-                color=st["color"],
-                lw=0.8,
-                alpha=0.6,
-            )
+            if fit["exponent"] is not None and fit["prefactor"] is not None:  # no fit: no line
+                ax.plot(
+                    widths,
+                    fit["prefactor"] * widths ** fit["exponent"],
+                    color=st["color"],
+                    lw=0.8,
+                    alpha=0.6,
+                )
             if key == "drift_max" and mode == "supervised":
-                mean_d = np.nanmean(np.asarray(s["drift_mean"][mode], np.float64), axis=0)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mean_d = np.nanmean(np.asarray(s["drift_mean"][mode], np.float64), axis=0)
                 ax.plot(
                     widths,
                     mean_d,
