@@ -318,6 +318,7 @@ def _synthetic_runs(diverged_adv, broken_sup_widths=2, seeds=5, widths=(16, 32, 
 def _summarize(runs, steps, **changes):
     from prd_jax.kernels import Spectrum
 
+    changes.setdefault("compare_criterion", None)  # the synthetic runs hold no lin_gap
     cfg = dataclasses.replace(TINY, widths=tuple(sorted(set(runs["run_width"].tolist()))),
                               seeds=len(set(runs["run_seed"].tolist())), **changes)  # fmt: skip
     spectrum = Spectrum(lambda0=2.0, lambda_max=4.0, kappa=2.0)
@@ -331,7 +332,7 @@ def test_a_mode_whose_runs_all_diverged_says_so_and_the_other_is_unaffected():
     summary = _summarize(runs, steps)
     assert summary["outcomes"]["adversarial"] == {"runs": 20, "broken": 0, "censored": 0,
                                                   "diverged": 20}  # fmt: skip
-    assert summary["threshold"]["adversarial"]["m_star"] is None
+    assert "adversarial" not in summary["threshold"]  # no runs with an outcome: no threshold
     table = sweep_report.format_table(summary)
     assert "adversarial  all 20 runs diverged: no threshold or breakdown time" in table
     assert "0/20 diverged" in table  # supervised
@@ -352,10 +353,12 @@ def test_some_diverged_runs_are_counted_and_have_no_outcome():
     assert sum(r["diverged"] for r in summary["survival"]["adversarial"]) == 3
     assert summary["threshold"]["adversarial"]["runs"] == 17
     ids = {r["id"]: r for r in summary["claims"]}
-    # The comparison rests on seeds with diverged runs: not judged; findings stay findings.
-    assert ids["adversarial_breaks_at_more_widths"]["verdict"] == "inconclusive"
+    # Diverged runs are left out of every number, and counted.
     assert ids["m_star_adversarial"]["verdict"] == "finding"
-    assert all(r["diverged_runs"] == 3 for r in summary["claims"])
+    assert ids["m_star_adversarial"]["runs_used"] == 17
+    assert ids["m_star_adversarial"]["runs_diverged"] == 3
+    assert ids["adversarial_breaks_at_more_widths"]["runs_diverged"] == 3
+    assert all("diverged_runs" not in r for r in summary["claims"])
 
 
 def test_the_comparison_is_judged_with_five_seeds_and_can_fail():
