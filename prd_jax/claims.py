@@ -269,12 +269,12 @@ def check(
 def detectable_effect(differences, power: float = 0.8, level: float = 0.95) -> float:
     """The smallest mean difference a paired t-test at two-sided ``level`` detects with
     ``power``, given the seeds' spread: ``(t_{1-a/2} + t_power) sd / sqrt(n)``; nan with fewer
-    than 2 finite values."""
+    than 2 finite values or no spread at all."""
     from scipy import stats
 
     d = np.asarray(differences, np.float64).ravel()
-    if d.size < 2 or not np.all(np.isfinite(d)):
-        return math.nan
+    if d.size < 2 or not np.all(np.isfinite(d)) or np.ptp(d) == 0:
+        return math.nan  # identical differences: no spread to size an effect against
     df = d.size - 1
     t = stats.t.ppf(0.5 + level / 2, df) + stats.t.ppf(power, df)
     return float(t * np.std(d, ddof=1) / math.sqrt(d.size))

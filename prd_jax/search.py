@@ -351,16 +351,17 @@ def search_loop(
             if decision.block is None:
                 stops[m] = decision.stop
                 continue
+            # The blocks already planned this round count against the budget too.
+            planned = sum(b.run_steps(steps) for b in pending)
+            ahead = (rate or 0.0) * sum(b.neuron_steps(steps) for b in pending)
             over = within_budget(
-                decision.block, cfg, steps=steps, spent_run_steps=spent,
-                elapsed=clock() - t0, seconds_per_neuron_step=rate,
+                decision.block, cfg, steps=steps, spent_run_steps=spent + planned,
+                elapsed=clock() - t0 + ahead, seconds_per_neuron_step=rate,
             )  # fmt: skip
             if over:
                 stops[m] = over
-                continue
-            pending.append(decision.block)
-            spent += decision.block.run_steps(steps)  # reserve: the next mode sees it
-        spent -= sum(b.run_steps(steps) for b in pending)
+            else:
+                pending.append(decision.block)
     return runs, rounds, stops, details
 
 

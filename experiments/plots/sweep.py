@@ -140,7 +140,7 @@ def fraction_figure(summary, runs):
     ax.set_xlabel("width m")
     ax.set_ylabel(f"fraction broken by step {summary['horizon_steps']}")
     ax.set_title(
-        f"Breakdown ({summary['criterion_metric']} > {summary['criterion_threshold']:.3g}); "
+        f"Breakdown ({summary['criterion_metric']} > {summary['criterion_threshold']:.3g})\n"
         "dotted: m*, shaded: its 95% interval (calibrated seed bootstrap)",
         fontsize=9,
     )
