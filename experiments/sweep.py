@@ -78,6 +78,10 @@ class SweepConfig:
             )
         if not self.bucket_ratio >= 1:
             raise ValueError(f"SweepConfig.bucket_ratio must be >= 1, got {self.bucket_ratio!r}")
+        from prd_jax import grid  # sizes only, before anything is built: seeds=2**31 is refused
+
+        runs = self.seeds * len(self.lambda_adv) * len(self.lrs or (None,))
+        grid.check_runs(runs, self.widths, self.bucket_ratio, f"SweepConfig.seeds = {self.seeds}")
         if self.bootstrap > MAX_BOOTSTRAP:
             raise ValueError(
                 f"SweepConfig.bootstrap must be at most {MAX_BOOTSTRAP}, got {self.bootstrap}"
@@ -418,6 +422,8 @@ def add_distributed_flags(parser):
 def _distributed_options(parser, args) -> dict | None:
     """``jax.distributed.initialize`` arguments from the flags and the environment (None: a
     one-process run); a bad or incomplete set is a one-line error (exit 2)."""
+    if not 1 <= args.heartbeat_timeout <= 86400:  # checked in every run: one rule per flag
+        parser.error(f"--heartbeat-timeout must be in [1, 86400] s, got {args.heartbeat_timeout}")
     values = {}
     for flag, env in DISTRIBUTED_FLAGS.items():
         value = getattr(args, flag[2:].replace("-", "_"))
@@ -449,10 +455,6 @@ def _distributed_options(parser, args) -> dict | None:
         parser.error(f"--process-id must be in 0 .. {count - 1}, got {index}")
     if not args.coordinator_timeout > 0:
         parser.error(f"--coordinator-timeout must be > 0, got {args.coordinator_timeout}")
-    if not 1 <= args.heartbeat_timeout <= 86400:
-        parser.error(
-            f"--heartbeat-timeout must be in [1, 86400] seconds, got {args.heartbeat_timeout}"
-        )
     return dict(coordinator_address=address, num_processes=count, process_id=index)
 
 
@@ -531,6 +533,15 @@ def init_distributed(parser, args) -> bool:
     )
     _filter_fatal_stderr(f"{parser.prog}: error: {_peer_lost_line(None, args.out)}")
     return True
+
+
+def _collective_failed(err: BaseException) -> bool:
+    """Whether ``err`` is a cross-process collective that failed because a peer went away
+    (gloo's connection reset, a gRPC peer unavailable), not a bug of this process."""
+    text = str(err)
+    return type(err).__name__ in ("JaxRuntimeError", "XlaRuntimeError") and any(
+        word in text for word in ("Gloo", "onnection", "peer", "UNAVAILABLE", "DEADLINE")
+    )
 
 
 def _peer_lost_line(peer, out, why="died or became unreachable") -> str:
@@ -689,12 +700,14 @@ def _main(parser, args):
         if not distributed:
             raise
         finish("error")
+        first = (str(err).strip().splitlines() or [""])[0][:300]
+        if _collective_failed(err):  # a peer died in the middle of a collective
+            cli.leave(1, f"{parser.prog}: error: {_peer_lost_line(None, args.out)} ({first})")
         if lead:  # a bug, not a bad input: its traceback, then no interpreter shutdown
             import traceback
 
             traceback.print_exc()
             cli.leave(1)
-        first = (str(err).strip().splitlines() or [""])[0][:300]
         cli.leave(
             1, f"{parser.prog}: error: process {jax.process_index()} stopped "
             f"({type(err).__name__}: {first}); process 0's output says why",

@@ -445,7 +445,8 @@ def check_grid(cfg, X, Y, *, seeds, widths, bucket_ratio=2.0, weights=False,
         bucket_ratio >= 1  # inf: every width in one bucket
     ):
         raise GridError(f"run_grid: bucket_ratio must be a number >= 1, got {bucket_ratio!r}")
-    if np.ndim(seeds) == 0 and not hasattr(seeds, "__iter__"):
+    # Not np.ndim(seeds): it would turn range(2**31) into an array before any check.
+    if not hasattr(seeds, "__iter__") or getattr(seeds, "ndim", 1) == 0:
         raise GridError(f"run_grid: seeds must be a sequence such as range(4), got {seeds!r}")
     if not hasattr(seeds, "__len__"):
         seeds = list(seeds)  # an iterator: the caller's own
@@ -491,14 +492,9 @@ def _length(values) -> int:
     return 1 if getattr(values, "shape", None) == () else len(values)
 
 
-def check_memory(
-    cfg, n, d_in, d_out, *, others, widths, bucket_ratio=2.0, weights=False,
-    max_memory_gb=None, where="run_grid",
-) -> None:  # fmt: skip
-    """Refuse a grid whose buckets cannot be built: more than ``MAX_RUNS`` runs in one, or
-    more memory (``bucket_memory_bytes``) than ``max_memory_gb`` (GiB) or, without it, than
-    the machine has available. ``others``: runs per width (seeds x traced axes). Needs only
-    sizes, so it runs before any array is made. Raises ``GridError`` with one line."""
+def check_runs(others, widths, bucket_ratio=2.0, where="run_grid") -> list[tuple[int, ...]]:
+    """Refuse a bucket of more than ``MAX_RUNS`` runs (``others`` runs per width: seeds x
+    traced values); returns the buckets. Sizes only: nothing is allocated."""
     buckets = make_buckets(widths, bucket_ratio)
     for bucket in buckets:
         runs = others * len(bucket)
@@ -507,6 +503,18 @@ def check_memory(
                 f"{where}: the bucket of widths {list(bucket)[:8]} holds {runs} runs (seeds x "
                 f"widths x traced values), more than {MAX_RUNS}; use fewer seeds or values"
             )
+    return buckets
+
+
+def check_memory(
+    cfg, n, d_in, d_out, *, others, widths, bucket_ratio=2.0, weights=False,
+    max_memory_gb=None, where="run_grid",
+) -> None:  # fmt: skip
+    """Refuse a grid whose buckets cannot be built: more than ``MAX_RUNS`` runs in one, or
+    more memory (``bucket_memory_bytes``) than ``max_memory_gb`` (GiB) or, without it, than
+    the machine has available. ``others``: runs per width (seeds x traced axes). Needs only
+    sizes, so it runs before any array is made. Raises ``GridError`` with one line."""
+    buckets = check_runs(others, widths, bucket_ratio, where)
     limit = max_memory_gb * 2**30 if max_memory_gb is not None else available_memory_bytes()
     if limit is None:
         return
