@@ -265,3 +265,17 @@ def test_every_metric_has_a_test_here():
     missing = [name for name in METRIC_NAMES if f'["{name}"] == pytest.approx' not in source]
     assert not missing, missing
     assert metrics.METRIC_NAMES == METRIC_NAMES
+
+
+def test_host_eigenvalues_have_the_device_jvp_and_nan_for_non_finite_input():
+    A = jax.random.normal(jax.random.key(3), (2, 5, 5))
+    A = A + jnp.swapaxes(A, -1, -2)
+    dA = jax.random.normal(jax.random.key(4), (2, 5, 5))
+    dA = dA + jnp.swapaxes(dA, -1, -2)
+    w, dw = jax.jvp(metrics.eigvalsh_host, (A,), (dA,))
+    w_ref, dw_ref = jax.jvp(jnp.linalg.eigvalsh, (A,), (dA,))
+    np.testing.assert_allclose(w, w_ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dw, dw_ref, rtol=1e-4, atol=1e-4)
+    bad = A.at[1, 0, 0].set(jnp.nan)
+    w = jax.jit(metrics.eigvalsh_host)(bad)  # not a CpuCallback error
+    assert np.isfinite(np.asarray(w[0])).all() and np.isnan(np.asarray(w[1])).all()
