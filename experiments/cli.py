@@ -317,15 +317,21 @@ def _wait_for_interrupt():
     leave(130, line)
 
 
+# Prefix of the last line ``leave`` writes: a multi-process sweep routes stderr through a filter
+# (experiments.sweep) that prints that line and nothing after it.
+FINAL_LINE = [""]
+
+
 def leave(code: int, line: str | None = None) -> None:
     """End the process now with ``code``, after flushing stdout, writing ``line`` to stderr
     and releasing the folder locks this process holds. ``os._exit``: no interpreter
     shutdown, which can crash while XLA's threads are busy or hang on a lost peer."""
     with contextlib.suppress(Exception):
         sys.stdout.flush()
+        sys.stderr.flush()
     if line:
         with contextlib.suppress(OSError):
-            os.write(2, f"\n{line.strip()}\n".encode())
+            os.write(2, f"\n{FINAL_LINE[0]}{line.strip()}\n".encode())
     results = sys.modules.get("prd_jax.results")
     if results is not None:
         with contextlib.suppress(Exception):

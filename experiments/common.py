@@ -51,7 +51,8 @@ VERDICT_MARKS = {
 
 def check(cfg, positive=(), nonnegative=(), unit=()) -> None:
     """Validate config fields (numbers or tuples of numbers) for ``__post_init__``: raises
-    ValueError naming the field, its value and what is allowed."""
+    ValueError naming the field, its value and what is allowed (finite, within float32's
+    range, and the rule)."""
     rules = [(positive, "> 0", lambda v: v > 0), (nonnegative, ">= 0", lambda v: v >= 0)]
     rules.append((unit, "in (0, 1)", lambda v: 0 < v < 1))
     for names, allowed, ok in rules:
@@ -60,16 +61,19 @@ def check(cfg, positive=(), nonnegative=(), unit=()) -> None:
             values = value if isinstance(value, tuple) else (value,)
             if not values or not all(_number(v) and ok(v) for v in values):
                 raise ValueError(
-                    f"{type(cfg).__name__}.{name} must be finite and {allowed}, got {value!r}"
+                    f"{type(cfg).__name__}.{name} must be finite and {allowed} (and within "
+                    f"float32's range, |x| <= {cli.FLOAT32_MAX:.4g}), got {value!r}"
                 )
 
 
 def _number(v) -> bool:
-    """A finite real number (Python or NumPy), not a bool."""
+    """A finite real number (Python or NumPy), not a bool, within float32's range (float
+    fields become float32 arrays inside JAX, where a larger value is inf)."""
     return (
         isinstance(v, int | float | np.integer | np.floating)
         and not isinstance(v, bool | np.bool_)
         and math.isfinite(v)
+        and abs(v) <= cli.FLOAT32_MAX
     )
 
 

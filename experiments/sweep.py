@@ -182,20 +182,22 @@ def run(cfg: SweepConfig, out, resume=False, overwrite=False, log=print) -> dict
         results.release_folder(out)  # the lock prepare_folder took (a no-op if none)
 
 
-def check_size(cfg: SweepConfig) -> None:
+def check_size(cfg: SweepConfig, buckets: bool = True) -> None:
     """Sizes and memory of a sweep from its config alone, before any list or array is made:
-    the float64 (n, n) matrices of H-infinity (``kernels.check_h_infinity_memory``) and each
-    bucket's runs (``grid.check_memory``). Raises ``results.ResultsError`` (one line)."""
+    the float64 (n, n) matrices of H-infinity (``kernels.check_h_infinity_memory``) and, with
+    ``buckets``, each bucket's runs (``grid.check_memory``; run counts are checked by
+    ``SweepConfig`` itself). Raises ``results.ResultsError`` (one line)."""
     from prd_jax import grid, kernels, results
 
     runs = cfg.seeds * len(cfg.lambda_adv) * len(cfg.lrs or (None,))
     try:
         kernels.check_h_infinity_memory(cfg.n, cfg.d_in, "sweep")
-        grid.check_memory(
-            cfg.train, cfg.n, cfg.d_in, cfg.d_out, others=runs, widths=cfg.widths,
-            bucket_ratio=cfg.bucket_ratio, max_memory_gb=cfg.max_memory_gb,
-            where=f"sweep with seeds = {cfg.seeds}",
-        )  # fmt: skip
+        if buckets:
+            grid.check_memory(
+                cfg.train, cfg.n, cfg.d_in, cfg.d_out, others=runs, widths=cfg.widths,
+                bucket_ratio=cfg.bucket_ratio, max_memory_gb=cfg.max_memory_gb,
+                where=f"sweep with seeds = {cfg.seeds}",
+            )  # fmt: skip
     except ValueError as err:
         raise results.ResultsError(str(err)) from None
 
@@ -214,9 +216,10 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
     start, writer, out = time.perf_counter(), jax.process_index() == 0, results.check_out(out)
     if resume and overwrite:
         results.prepare_folder(out, {}, resume, overwrite)  # raises: one line, nothing touched
+    check_size(cfg, buckets=False)  # the data's own memory: a bad n is refused in one line
     if writer:
         warn_if_large_on_cpu(cfg, jax.default_backend())
-    check_size(cfg)  # before the data, H-infinity or any bucket is made
+    check_size(cfg)  # and every bucket's, before the data, H-infinity or any bucket is made
     X, Y = sphere(jax.random.key(cfg.data_seed), cfg.n, cfg.d_in, cfg.d_out, cfg.targets)
     spectrum = gram_spectrum(X)
     lrs = cfg.lrs or (suggest_lr(X, cfg.d_out, cfg.train.train_v, cfg.lr_safety),)
@@ -559,20 +562,28 @@ def _peer_lost_line(peer, out, why="died or became unreachable") -> str:
 
 # Run by a helper process that stands between a multi-process run and its stderr: when JAX's
 # client aborts the process because the distributed service reports a failure (a C++ fatal
-# error, a stack dump and exit 134; jaxlib offers no Python hook), the helper shows one line
-# instead. Every other line passes through unchanged.
+# error, a stack dump and exit 134; jaxlib offers no Python hook), or logs that it lost a peer,
+# the helper shows one line instead and nothing after it. A line the process itself ends with
+# (``cli.leave``, marked by FINAL_MARK) is shown as it is, and nothing after it either. Every
+# other line passes through unchanged.
+FINAL_MARK = "\x1e"
 _STDERR_FILTER = r"""
-import os, signal, sys
+import os, re, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)
-line = sys.argv[1].encode() + b"\n"
-markers = (b"Polled an error from coordination service",
-           b"Terminating process because the JAX distributed service")
-dst, fatal = os.fdopen(2, "wb", buffering=0), False
+line, final = sys.argv[1].encode() + b"\n", sys.argv[2].encode()
+# glog lines (E/W/F level) of JAX's distributed runtime: the run has lost a process.
+lost = re.compile(rb"^[EWF]\d{4} [\d:.]+ +\d+ (coordinat|preempt|client|distribut)\S*:\d+\]")
+dst, done = os.fdopen(2, "wb", buffering=0), False
 for chunk in iter(sys.stdin.buffer.readline, b""):
-    if not fatal and any(m in chunk for m in markers):
-        fatal = True
+    if done:
+        continue
+    if chunk.startswith(final):
+        dst.write(chunk[len(final):])
+        done = True
+    elif lost.match(chunk):
         dst.write(line)
-    elif not fatal:
+        done = True
+    else:
         dst.write(chunk)
 """
 
@@ -585,7 +596,7 @@ def _filter_fatal_stderr(line: str) -> None:
     err = os.dup(2)
     try:
         subprocess.Popen(
-            [sys.executable, "-S", "-c", _STDERR_FILTER, line],
+            [sys.executable, "-S", "-c", _STDERR_FILTER, line, FINAL_MARK],
             stdin=read, stdout=subprocess.DEVNULL, stderr=err, close_fds=True,
         )  # fmt: skip
     except OSError:  # no helper: JAX's own messages stay as they are
@@ -597,6 +608,12 @@ def _filter_fatal_stderr(line: str) -> None:
     sys.stderr.flush()
     os.dup2(write, 2)
     os.close(write)
+    cli.FINAL_LINE[0] = FINAL_MARK
+
+
+def beat_interval(timeout: float) -> float:
+    """Seconds between two beats of ``watch_peers``: several per timeout, at most 5."""
+    return max(0.2, min(5.0, timeout / 5))
 
 
 def watch_peers(prog: str, timeout: float, out):
@@ -650,7 +667,7 @@ def watch_peers(prog: str, timeout: float, out):
                         f"stopped answering for {timeout:g}s (it died, or its host is unreachable)"
                     )
                     cli.leave(1, f"{prog}: error: {_peer_lost_line(peer, out, why)}")
-            if stop.wait(max(0.2, min(5.0, timeout / 5))):
+            if stop.wait(beat_interval(timeout)):
                 return
 
     threading.Thread(target=beat, name="peer-watchdog", daemon=True).start()
@@ -695,6 +712,7 @@ def _main(parser, args):
         if not distributed:
             parser.exit(code, line + "\n")
         finish("error")
+        time.sleep(beat_interval(args.heartbeat_timeout) + 0.5)  # the others read it first
         cli.leave(code, line)  # no interpreter shutdown: jax.distributed's would wait for peers
     except Exception as err:  # noqa: BLE001 - other processes: one line, process 0 says why
         if not distributed:

@@ -159,6 +159,10 @@ def write_atomic(path, data) -> int:
         os.replace(tmp, path)
         tmp = None
     except OSError as err:
+        if tmp is not None:  # first, so that the message counts the space it held as free
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            tmp = None
         raise write_error(err, path, len(data)) from None
     finally:
         if tmp is not None:
