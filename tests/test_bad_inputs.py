@@ -185,6 +185,8 @@ CASES = [
     ("set-log_every", _sweep_set("train.log_every=1000"), ["log_every", "1000", "steps = 20"]),
     ("set-bootstrap", _sweep_set("bootstrap=2000000000"), ["bootstrap", "2000000000"]),
     # folders
+    ("sweep-config-1e39", lambda: sweep.SweepConfig(radius_c=1e39),
+     ["SweepConfig.radius_c", "1e+39", "float32"]),
     ("folder-empty", lambda: results.prepare_folder("", {}, False), ["--out ''", "empty"]),
     ("folder-long-name", lambda tmp: results.prepare_folder(tmp / ("x" * 300), {}, False),
      ["--out", "xxxx", "file name too long"]),
@@ -326,6 +328,8 @@ CLI_CASES = [
     ("sweep-memory", sweep.main, ["--set", "seeds=1000", "--set", "n=4000"],
      ["seeds = 1000", "n = 4000", "GiB", "available"], []),
     ("sweep-n-200000", sweep.main, ["--set", "n=200000"], ["n = 200000", "GiB", "smaller n"], []),
+    ("sweep-quick-n-200000", sweep.main, ["--preset", "quick", "--set", "n=200000"],
+     ["n = 200000", "GiB"], []),  # refused before the warning of a large sweep: one line
     ("sweep-image_shape", sweep.main, ["--set", "train.image_shape=3,3"],
      ["train.image_shape", "(3, 3)", "d_in = 4"], []),
     ("sweep-out-long", sweep.main, ["--out", "{tmp}/" + "x" * 300],
@@ -392,6 +396,16 @@ def test_cli_bad_input_exits_2_with_one_line_and_changes_no_file(
     assert after == before  # no result file changed, none written (no lock left either)
 
 
+@pytest.mark.xfail(reason="lead: statistics module", strict=False, run=False)  # run: ~40 s
+def test_theorem2_with_diverging_runs_is_one_line(tmp_path, capsys):
+    """``theorem2 --set lr_safety=100``: every run diverges and claims.upper_bound raised
+    IndexError on an empty ratio array, writing nothing. Switch on with the lead's fix."""
+    with pytest.raises(SystemExit) as stop:
+        theorem2.main(["--preset", "tiny", "--set", "lr_safety=100", "--out", str(tmp_path)])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code in (0, 2) and len(lines) <= 1, lines
+
+
 def test_print_config_into_a_closed_pipe_is_quiet():
     env = dict(os.environ, PYTHONPATH=ROOT)
     cmd = f"{sys.executable} -m experiments.sweep --preset tiny --print-config | true"
@@ -411,3 +425,30 @@ def test_non_finite_input_under_jit_gives_nan_metrics_and_a_diverged_run():
     assert np.isnan(np.asarray(jax.jit(kernels.gram_spectrum)(bad).lambda0))
     with pytest.raises(ValueError, match="inf or nan"):  # concrete, it is an error
         kernels.gram_spectrum(bad)
+
+
+def test_the_documented_exception_types_are_the_ones_raised(tmp_path, monkeypatch):
+    """docs/when_things_go_wrong.md says which exception carries the one line in Python."""
+    doc = (__import__("pathlib").Path(ROOT) / "docs" / "when_things_go_wrong.md").read_text()
+    names = ("GridError", "CliError", "ResultsError", "WriteError", "DataError", "AssertionError")
+    assert all(f"`{name}`" in doc or f".{name}`" in doc for name in names), names
+    assert issubclass(grid.GridError, ValueError) and issubclass(cli.CliError, ValueError)
+    assert issubclass(results.WriteError, results.ResultsError)
+    assert issubclass(results.ResultsError, RuntimeError) and issubclass(
+        data.DataError, RuntimeError
+    )
+    with pytest.raises(grid.GridError):
+        grid.run_grid(CFG, X, Y, seeds=4, widths=(4,))
+    with pytest.raises(cli.CliError):
+        cli.apply_overrides(sweep.PRESETS["tiny"], ["stepz=3"])
+    with pytest.raises(results.ResultsError):
+        results.prepare_folder("", {}, False)
+    monkeypatch.setenv(data.FASHION_MNIST_ENV, str(tmp_path / "none"))
+    with pytest.raises(data.DataError):
+        data.load_idx_dataset("fashion_mnist")
+    with pytest.raises(AssertionError, match="X must be a float matrix"):
+        prd_jax.h_infinity(np.ones(3, np.float32))
+    with pytest.raises(TypeError, match="Python objects"):
+        results.save_npz_atomic(tmp_path / "a.npz", {"x": np.array([object()])})
+    with pytest.raises(ValueError, match="TrainConfig.lr"):
+        TrainConfig(lr=-1.0)
