@@ -484,6 +484,43 @@ def _alive(holder: dict) -> bool:
     return start is None or _process_start(pid) in (None, start)
 
 
+def _create_lock(path: pathlib.Path, text: str) -> bool:
+    """Create ``path`` holding ``text`` unless it exists (then False): a complete file linked
+    in one step, or an exclusive create where the file system has no hard links."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="tmp", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        try:
+            os.link(tmp, path)  # atomic, and fails if a lock exists: never half-written
+        except FileExistsError:
+            return False
+        except OSError as err:
+            if err.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS):
+                raise
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666 & ~_umask())
+            except FileExistsError:
+                return False
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _lock_holder(path: pathlib.Path) -> dict | None:
+    """What the lock ``path`` says (``{}`` if unreadable), or None if it has gone."""
+    try:
+        holder = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
 def lock_folder(out, entry: str) -> None:
     """Take the lock file ``out/.lock`` (pid, host, entry point, start time) for this process.
 
@@ -496,45 +533,17 @@ def lock_folder(out, entry: str) -> None:
     if key in _HELD:
         return
     path = out / LOCK_NAME
-    me = {
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "entry": entry,
-        "since": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "start": _process_start(os.getpid()),
-    }
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "entry": entry}
+    me |= {"since": time.strftime("%Y-%m-%d %H:%M:%S"), "start": _process_start(os.getpid())}
     for _ in range(10):
-        tmp = None
         try:
-            fd, tmp = tempfile.mkstemp(dir=out, prefix="tmp", suffix=".tmp")
-            with os.fdopen(fd, "w") as f:
-                f.write(json.dumps(me))
-            try:
-                os.link(tmp, path)  # atomic, and fails if a lock exists: never half-written
-            except FileExistsError:
-                raise
-            except OSError as err:  # a file system without hard links: exclusive create
-                if err.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS):
-                    raise
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666 & ~_umask())
-                with os.fdopen(fd, "w") as f:
-                    f.write(json.dumps(me))
-            break
-        except FileExistsError:
-            pass
+            if _create_lock(path, json.dumps(me)):
+                break
         except OSError as err:
             raise write_error(err, path) from None
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-        try:
-            holder = json.loads(path.read_text())
-            holder = holder if isinstance(holder, dict) else {}
-        except FileNotFoundError:
+        holder = _lock_holder(path)
+        if holder is None:
             continue  # released meanwhile: try again
-        except (OSError, ValueError):
-            holder = {}
         if _alive(holder):
             raise ResultsError(
                 f"{out} is being written by another process: {holder.get('entry', '?')} "
@@ -543,11 +552,9 @@ def lock_folder(out, entry: str) -> None:
                 f"(if that process is gone, delete {path})"
             )
         aside = path.with_name(f"{LOCK_NAME}.stale.{os.getpid()}")
-        try:  # one taker wins the rename; the others find the winner's lock next time
+        with contextlib.suppress(FileNotFoundError):  # one taker wins; the others try again
             os.rename(path, aside)
             os.unlink(aside)
-        except FileNotFoundError:
-            pass
     else:
         raise ResultsError(f"{out}: could not take the lock {path}; choose another --out")
     _HELD[key] = out

@@ -128,6 +128,12 @@ class TrainConfig:
         for name in ("train_v", "freeze_a"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"TrainConfig.{name} must be a bool, got {getattr(self, name)!r}")
+        self._check_layout()
+
+    def _check_layout(self) -> None:
+        """``image_shape`` is positive ints; a linear schedule logs every ``log_every`` steps,
+        at most ``steps`` apart and at most ``MAX_LOG_POINTS`` times (checked before
+        ``log_steps`` lists them)."""
         if self.image_shape is not None and (
             not isinstance(self.image_shape, tuple)
             or not all(
@@ -137,18 +143,19 @@ class TrainConfig:
             raise ValueError(
                 f"TrainConfig.image_shape must be positive ints, got {self.image_shape}"
             )
-        if self.log_schedule == "linear":
-            if self.log_every > self.steps:
-                raise ValueError(
-                    f"TrainConfig.log_every = {self.log_every} is more than steps = {self.steps}"
-                    ": only the first and last steps would be logged; use log_every <= steps"
-                )
-            if self.steps // self.log_every + 1 > MAX_LOG_POINTS:
-                raise ValueError(
-                    f"TrainConfig.log_every = {self.log_every} with steps = {self.steps} makes "
-                    f"{self.steps // self.log_every + 1} log points, more than {MAX_LOG_POINTS}; "
-                    f"use log_every >= {-(-self.steps // (MAX_LOG_POINTS - 1))}"
-                )
+        if self.log_schedule != "linear":
+            return
+        if self.log_every > self.steps:
+            raise ValueError(
+                f"TrainConfig.log_every = {self.log_every} is more than steps = {self.steps}"
+                ": only the first and last steps would be logged; use log_every <= steps"
+            )
+        if self.steps // self.log_every + 1 > MAX_LOG_POINTS:
+            raise ValueError(
+                f"TrainConfig.log_every = {self.log_every} with steps = {self.steps} makes "
+                f"{self.steps // self.log_every + 1} log points, more than {MAX_LOG_POINTS}; "
+                f"use log_every >= {-(-self.steps // (MAX_LOG_POINTS - 1))}"
+            )
 
     def check_image_shape(self, d_in: int, where: str = "TrainConfig.image_shape") -> None:
         """A neuron seen as an image must have ``d_in`` pixels: ValueError otherwise."""
