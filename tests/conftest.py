@@ -47,7 +47,8 @@ def skip_without_data(*names: str) -> None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """One line at the end of the run when tests were skipped for a missing data set."""
+    """One line at the end of the run when tests were skipped for a missing data set (the
+    short summary under it repeats each skip with its reason)."""
     reasons = {}
     for report in terminalreporter.stats.get("skipped", []):
         longrepr = getattr(report, "longrepr", None)
