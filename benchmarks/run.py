@@ -32,7 +32,7 @@ from pathlib import Path
 
 import benchmarks
 from benchmarks.common import SIZES
-from prd_jax.results import json_ready
+from prd_jax.results import json_ready, write_text_atomic
 
 REQUIRED = ("name", "value", "unit")
 
@@ -167,8 +167,8 @@ def main(argv=None) -> int:
         "results": results,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench.json").write_text(json.dumps(json_ready(report), indent=1) + "\n")
-    (args.out / "bench.md").write_text(to_markdown(report))
+    write_text_atomic(args.out / "bench.json", json.dumps(json_ready(report), indent=1) + "\n")
+    write_text_atomic(args.out / "bench.md", to_markdown(report))
     print(f"[bench] wrote {args.out / 'bench.json'} and {args.out / 'bench.md'}")
     try:
         from benchmarks.plot import plot_scaling

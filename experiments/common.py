@@ -9,7 +9,13 @@ the saved files, and a ``main`` made by ``make_main``. The CLI is ``experiments.
 
 Output of ``python -m experiments.<name> --out DIR``: ``DIR/<name>.json`` (config, command,
 summary numbers, claims with their verdicts, plotted series), ``DIR/<name>.npz`` (weight
-images and other arrays, when any) and ``DIR/<name>.png`` drawn from those files.
+images and other arrays, when any) and ``DIR/<name>.png`` drawn from those files, each written
+atomically. Several experiments share one folder (``make figures``); the folder policy is the
+sweep's (``prd_jax.results.prepare_folder``, with ``<name>.json`` as the record of the config):
+a folder that already holds this experiment's results needs ``--resume`` (reuse them when the
+config is the same: nothing is recomputed, the figure is drawn again from the files) or
+``--overwrite`` (recompute); another config's results, or a sweep's folder, are refused unless
+``--overwrite``; a second process writing the folder is refused while the first runs.
 """
 
 import dataclasses
@@ -23,7 +29,16 @@ import numpy as np
 
 from experiments import cli
 from prd_jax import claims
-from prd_jax.results import ResultsError, check_writable_folder, json_ready, write_json_atomic
+from prd_jax.results import (
+    ResultsError,
+    WriteError,
+    json_ready,
+    load_npz,
+    prepare_folder,
+    release_folder,
+    save_npz_atomic,
+    write_json_atomic,
+)
 
 DEFAULT_OUT = Path("results/figures")
 VERDICT_MARKS = {
@@ -99,7 +114,8 @@ def underpowered_by(c: dict) -> float | None:
 
 def check(cfg, positive=(), nonnegative=(), unit=()) -> None:
     """Validate config fields (numbers or tuples of numbers) for ``__post_init__``: raises
-    ValueError naming the field, its value and what is allowed."""
+    ValueError naming the field, its value and what is allowed (finite, within float32's
+    range, and the rule)."""
     rules = [(positive, "> 0", lambda v: v > 0), (nonnegative, ">= 0", lambda v: v >= 0)]
     rules.append((unit, "in (0, 1)", lambda v: 0 < v < 1))
     for names, allowed, ok in rules:
@@ -108,16 +124,19 @@ def check(cfg, positive=(), nonnegative=(), unit=()) -> None:
             values = value if isinstance(value, tuple) else (value,)
             if not values or not all(_number(v) and ok(v) for v in values):
                 raise ValueError(
-                    f"{type(cfg).__name__}.{name} must be finite and {allowed}, got {value!r}"
+                    f"{type(cfg).__name__}.{name} must be finite and {allowed} (and within "
+                    f"float32's range, |x| <= {cli.FLOAT32_MAX:.4g}), got {value!r}"
                 )
 
 
 def _number(v) -> bool:
-    """A finite real number (Python or NumPy), not a bool."""
+    """A finite real number (Python or NumPy), not a bool, within float32's range (float
+    fields become float32 arrays inside JAX, where a larger value is inf)."""
     return (
         isinstance(v, int | float | np.integer | np.floating)
         and not isinstance(v, bool | np.bool_)
         and math.isfinite(v)
+        and abs(v) <= cli.FLOAT32_MAX
     )
 
 
@@ -147,59 +166,111 @@ def make_main(name: str, doc: str, presets: dict, run, plot):
     ``run(cfg) -> (results, arrays)``: ``results`` a JSON-able dict with at least ``summary``
     and ``claims`` (records of ``prd_jax.claims``); ``arrays`` a dict of numpy arrays for the
     ``.npz`` (may be empty). ``plot(results, arrays, png_path)`` draws the figure from what was
-    written.
+    written. The folder flags and their policy are every entry point's
+    (``cli.add_folder_flags``, ``prd_jax.results.prepare_folder``); the ``.npz`` is written
+    before the ``.json``, which records the config and so marks the results finished.
     """
+    prog = f"python -m experiments.{name}"
 
     def main(argv=None):
-        parser = cli.make_parser(f"python -m experiments.{name}", doc, presets)
-        parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+        parser = cli.make_parser(prog, doc, presets)
+        cli.add_folder_flags(parser, DEFAULT_OUT)
         args = parser.parse_args(argv)
         cfg = cli.resolve(parser, args, presets)
-        try:
-            check_writable_folder(args.out)
-        except ResultsError as err:
-            parser.error(str(err))
-        command = f"python -m experiments.{name} --preset {args.preset}"
-        command += "".join(f" --set {o}" for o in args.overrides)
-        if args.out != DEFAULT_OUT:
-            command += f" --out {args.out}"
+        written = []  # the finished results file, once written
 
-        import jax
+        def interrupted():
+            if written:
+                return (
+                    f"{prog}: interrupted while drawing; {written[0]} is written: rerun with "
+                    "--resume to draw the figure"
+                )
+            return f"{prog}: interrupted; nothing of this run was written"
 
-        from prd_jax.data import DataError
+        with cli.guarded(prog, interrupted):
+            config = json_ready(dataclasses.asdict(cfg))
+            try:
+                out = prepare_folder(
+                    args.out, config, args.resume, args.overwrite,
+                    entry=name, record=f"{name}.json", shared=True,
+                )  # fmt: skip
+            except ResultsError as err:
+                parser.error(str(err))
+            try:
+                return _run_and_plot(parser, args, cfg, out, written)
+            except WriteError as err:  # a full or read-only disk: one line, nothing partial
+                parser.exit(1, f"{prog}: error: {err}\n")
+            finally:
+                release_folder(out)
 
-        start = time.perf_counter()
-        try:
-            results, arrays = run(cfg)
-        except (DataError, ValueError) as err:  # missing data or a bad value: one line, the fix
-            parser.exit(2, f"{parser.prog}: error: {' '.join(str(err).split())}\n")
-        except KeyboardInterrupt:
-            parser.exit(130, f"\n{parser.prog}: interrupted; nothing of this run was written\n")
-        wall = time.perf_counter() - start
-        results = {
-            "experiment": name,
-            "preset": args.preset,
-            "command": command,
-            "config": dataclasses.asdict(cfg),
-            "device": f"{jax.default_backend()} ({jax.devices()[0].device_kind})",
-            "wall_s": wall,
-            **results,
-        }
-        json_path, npz_path = args.out / f"{name}.json", args.out / f"{name}.npz"
-        write_json(json_path, results)
-        if arrays:
-            np.savez_compressed(npz_path, **{k: np.asarray(v) for k, v in arrays.items()})
-        # Plot from the files just written: files are the log, plotting reads them.
-        saved = read_json(json_path)
-        loaded = dict(np.load(npz_path)) if arrays else {}
-        plot(saved, loaded, args.out / f"{name}.png")
-        print(f"{name}: wrote {json_path}, {args.out / f'{name}.png'} in {wall:.1f}s")
+    def _run_and_plot(parser, args, cfg, out, written):
+        json_path, npz_path, png_path = (out / f"{name}.{ext}" for ext in ("json", "npz", "png"))
+        reused = _finished(json_path, npz_path) if args.resume else None
+        if reused is None:
+            command = f"{prog} --preset {args.preset}"
+            command += "".join(f" --set {o}" for o in args.overrides)
+            if args.out != str(DEFAULT_OUT):
+                command += f" --out {args.out}"
+
+            import jax
+
+            from prd_jax.data import DataError
+
+            start = time.perf_counter()
+            try:
+                results, arrays = run(cfg)
+            except (DataError, ValueError) as err:  # missing data or a bad value: one line
+                parser.exit(2, f"{parser.prog}: error: {' '.join(str(err).split())}\n")
+            wall = time.perf_counter() - start
+            results = {
+                "experiment": name,
+                "preset": args.preset,
+                "command": command,
+                "config": dataclasses.asdict(cfg),
+                "device": f"{jax.default_backend()} ({jax.devices()[0].device_kind})",
+                "wall_s": wall,
+                **results,
+                "arrays": sorted(arrays),
+            }
+            if arrays:
+                save_npz_atomic(npz_path, arrays, compressed=True)
+            elif npz_path.exists():  # an earlier config's arrays: not these results'
+                npz_path.unlink()
+            write_json(json_path, results)
+            written.append(json_path)
+            # Plot from the files just written: files are the log, plotting reads them.
+            reused = _finished(json_path, npz_path)
+            note = f"in {wall:.1f}s"
+        else:
+            written.append(json_path)
+            note = "(--resume: the finished results of this config, nothing recomputed)"
+        saved, loaded = reused
+        plot(saved, loaded, png_path)
+        print(f"{name}: wrote {json_path}, {png_path} {note}")
         for c in saved.get("claims", []):
             print(claim_line(c))
         sys.stdout.flush()
         return saved
 
     return main
+
+
+def _finished(json_path: Path, npz_path: Path):
+    """``(results, arrays)`` of an experiment's finished files, or None when they are missing
+    or unreadable (an unreadable ``.npz`` is moved aside to ``.corrupt``)."""
+    try:
+        saved = read_json(json_path)
+    except (OSError, ValueError):
+        return None
+    names = saved.get("arrays")
+    if names is None:  # written before results listed their arrays
+        names = [] if not npz_path.exists() else None
+    if names == []:
+        return saved, {}
+    if not npz_path.exists():
+        return None
+    loaded = load_npz(npz_path, required=names or ())
+    return None if loaded is None else (saved, loaded)
 
 
 def load_data(name: str, n: int, target: str = "onehot", factor: int = 1, seed: int = 0):

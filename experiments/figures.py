@@ -6,12 +6,16 @@
     python -m experiments.figures --preset medium --out DIR   # pattern experiments, ~5-8 min
     python -m experiments.figures --check-data         # only the data check, exit 1 if missing
     python -m experiments.figures --missing-data digits  # missing image sets: 8x8 digits
+    python -m experiments.figures --overwrite          # recompute what --out already holds
+    python -m experiments.figures --resume             # reuse the finished ones, redraw
 
 Runs each experiment as its own subprocess (`python -m experiments.<name> --preset quick
 --out DIR`), so a failure or a hang in one does not stop the others: a run that exceeds
 ``--timeout`` is killed and retried once.
 Then writes DIR/README.md: each figure with its key numbers, the data set it used, the paper's
-claims as measured, and the command that made it.
+claims as measured, and the command that made it. A folder that already holds results of the
+selected experiments needs ``--resume`` or ``--overwrite`` (passed on to each experiment: the
+folder policy of every entry point, ``experiments.common``); ``make figures`` recomputes.
 
 Before any experiment runs, a data check finds the image data sets (MNIST, Fashion-MNIST) the
 selected experiments' presets need; a missing one stops the driver at once with its install
@@ -32,6 +36,7 @@ from experiments import cli
 from experiments.common import DEFAULT_OUT, short, underpowered_by
 from experiments.registry import BY_NAME, EXPERIMENTS
 from prd_jax import claims as claims_lib
+from prd_jax.results import ResultsError, check_out, write_atomic, write_text_atomic
 
 # Figures copied, downscaled and palette-compressed, into docs/ by `--docs docs`:
 # name -> (width in pixels, palette size). Noisy weight images compress worst: smaller.
@@ -54,8 +59,7 @@ def compress_png(src: Path, dst: Path, width: int = 1000, colors: int = 96) -> i
     if img.width > width:
         img = img.resize((width, round(img.height * width / img.width)), Image.LANCZOS)
     img = img.quantize(colors=colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-    img.save(dst, optimize=True)
-    return dst.stat().st_size
+    return write_atomic(dst, lambda f: img.save(f, format="PNG", optimize=True))
 
 
 IMAGE_DATASETS = ("mnist", "fashion_mnist")  # the installed image sets (digits ship with sklearn)
@@ -101,13 +105,14 @@ def missing_data(datasets) -> dict[str, str]:
 
 
 def run_one(
-    name: str, preset: str, out: Path, timeout: float, retries: int = 1, overrides=()
+    name: str, preset: str, out: Path, timeout: float, retries: int = 1, overrides=(), flags=()
 ) -> dict:
     """Run ``python -m experiments.<name>`` in a subprocess; returns status, wall time, log tail.
-    ``overrides``: ``field=value`` strings passed as ``--set``."""
+    ``overrides``: ``field=value`` strings passed as ``--set``; ``flags``: ``--resume`` or
+    ``--overwrite``."""
     sets = [arg for o in overrides for arg in ("--set", o)]
     cmd = [sys.executable, "-m", f"experiments.{name}", "--preset", preset, *sets]
-    cmd += ["--out", str(out)]
+    cmd += ["--out", str(out), *flags]
     status, log, wall = "failed", "", 0.0
     for attempt in range(retries + 1):
         start = time.perf_counter()
@@ -333,7 +338,7 @@ def write_index(
         lines += _claims_table(res.get("claims", []))
         lines += ["", f"Full numbers: [{name}.json]({name}.json)."]
     index = out / "README.md"
-    index.write_text("\n".join(lines) + "\n")
+    write_text_atomic(index, "\n".join(lines) + "\n")
     return index
 
 
@@ -341,7 +346,7 @@ def main(argv=None):
     parser = cli.Parser(
         prog="python -m experiments.figures", description=__doc__.strip().splitlines()[0]
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    cli.add_folder_flags(parser, DEFAULT_OUT, what="results of each experiment")
     parser.add_argument("--preset", default="quick")
     parser.add_argument("--only", nargs="*", help="run only these experiments")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per experiment")
@@ -363,6 +368,12 @@ def main(argv=None):
         help="only copy the selected figures of --out, compressed, into this folder",
     )
     args = parser.parse_args(argv)
+    try:
+        args.out = check_out(args.out)
+    except ResultsError as err:
+        parser.error(str(err))
+    if args.resume and args.overwrite:
+        parser.error("--resume and --overwrite contradict each other: pass only one")
     if args.docs:
         args.docs.mkdir(parents=True, exist_ok=True)
         for name, (width, colors) in DOCS_SELECTION.items():
@@ -402,13 +413,23 @@ def main(argv=None):
         "(--missing-data digits)"
         for why in missing.values()
     ]
+    done = [n for n in names if (args.out / f"{n}.json").exists()]
+    if done and not (args.resume or args.overwrite):  # each experiment would refuse: say it once
+        parser.error(
+            f"{args.out} already holds results of {', '.join(done)}; pass --resume to reuse "
+            "those of the same config (figures drawn again), or --overwrite to recompute them"
+        )
+    flags = ["--resume"] if args.resume else ["--overwrite"] if args.overwrite else []
     for note in notes:
         print(f"figures: {note}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     runs, start = [], time.perf_counter()
     for name in names:
         print(f"{name}: running ...", flush=True)
-        r = run_one(name, args.preset, args.out, args.timeout, overrides=overrides.get(name, ()))
+        r = run_one(
+            name, args.preset, args.out, args.timeout, overrides=overrides.get(name, ()),
+            flags=flags,
+        )  # fmt: skip
         print(f"{name}: {r['status']} in {r['wall_s']:.0f} s", flush=True)
         if r["status"] != "ok":
             print(r["log"][-2000:], flush=True)

@@ -14,10 +14,10 @@ compiled program per bucket of widths) and measures when each run leaves the ker
 thresholds and exponents. ``--resume`` reuses the finished buckets of an interrupted run.
 """
 
+import contextlib
 import dataclasses
 import math
 import os
-import pathlib
 import sys
 import time
 
@@ -95,6 +95,18 @@ class SweepConfig:
             )
         if not self.bucket_ratio >= 1:
             raise ValueError(f"SweepConfig.bucket_ratio must be >= 1, got {self.bucket_ratio!r}")
+        from prd_jax import grid  # sizes only, before anything is built: seeds=2**31 is refused
+
+        runs = self.seeds * len(self.lambda_adv) * len(self.lrs or (None,))
+        grid.check_runs(runs, self.widths, self.bucket_ratio, f"SweepConfig.seeds = {self.seeds}")
+        if self.bootstrap > MAX_BOOTSTRAP:
+            raise ValueError(
+                f"SweepConfig.bootstrap must be at most {MAX_BOOTSTRAP}, got {self.bootstrap}"
+            )
+        self.train.check_image_shape(self.d_in, "SweepConfig.train.image_shape")
+
+
+MAX_BOOTSTRAP = 100_000  # bootstrap resamples: far beyond what an interval needs
 
 
 def widths_per_octave(lo: int, hi: int, per_octave: int) -> tuple[int, ...]:
@@ -179,8 +191,33 @@ def run(cfg: SweepConfig, out, resume=False, overwrite=False, log=print) -> dict
 
     import jax
 
-    with jax.enable_x64(True) if cfg.x64 else contextlib.nullcontext():
-        return _run(cfg, out, resume, overwrite, log)
+    from prd_jax import results
+
+    try:
+        with jax.enable_x64(True) if cfg.x64 else contextlib.nullcontext():
+            return _run(cfg, out, resume, overwrite, log)
+    finally:
+        results.release_folder(out)  # the lock prepare_folder took (a no-op if none)
+
+
+def check_size(cfg: SweepConfig, buckets: bool = True) -> None:
+    """Sizes and memory of a sweep from its config alone, before any list or array is made:
+    the float64 (n, n) matrices of H-infinity (``kernels.check_h_infinity_memory``) and, with
+    ``buckets``, each bucket's runs (``grid.check_memory``; run counts are checked by
+    ``SweepConfig`` itself). Raises ``results.ResultsError`` (one line)."""
+    from prd_jax import grid, kernels, results
+
+    runs = cfg.seeds * len(cfg.lambda_adv) * len(cfg.lrs or (None,))
+    try:
+        kernels.check_h_infinity_memory(cfg.n, cfg.d_in, "sweep")
+        if buckets:
+            grid.check_memory(
+                cfg.train, cfg.n, cfg.d_in, cfg.d_out, others=runs, widths=cfg.widths,
+                bucket_ratio=cfg.bucket_ratio, max_memory_gb=cfg.max_memory_gb,
+                where=f"sweep with seeds = {cfg.seeds}",
+            )  # fmt: skip
+    except ValueError as err:
+        raise results.ResultsError(str(err)) from None
 
 
 def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
@@ -195,11 +232,13 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
     from prd_jax.model import default_float as float_dtype
     from prd_jax.train import suggest_lr
 
-    start, writer, out = time.perf_counter(), jax.process_index() == 0, pathlib.Path(out)
+    start, writer, out = time.perf_counter(), jax.process_index() == 0, results.check_out(out)
     if resume and overwrite:
         results.prepare_folder(out, {}, resume, overwrite)  # raises: one line, nothing touched
+    check_size(cfg, buckets=False)  # the data's own memory: a bad n is refused in one line
     if writer:
         warn_if_large_on_cpu(cfg, jax.default_backend())
+    check_size(cfg)  # and every bucket's, before the data, H-infinity or any bucket is made
     X, Y = sphere(jax.random.key(cfg.data_seed), cfg.n, cfg.d_in, cfg.d_out, cfg.targets)
     spectrum = gram_spectrum(X)
     lrs = cfg.lrs or (suggest_lr(X, cfg.d_out, cfg.train.train_v, cfg.lr_safety),)
@@ -419,6 +458,8 @@ def write_runs_jsonl(path, runs, log_steps, lrs=None) -> int:
     return n * len(steps)
 
 
+# Seconds of silence after which a process of a multi-process run is taken for dead.
+HEARTBEAT_TIMEOUT = 60.0
 # Flags of a multi-process run and the environment variables they default to.
 DISTRIBUTED_FLAGS = {
     "--coordinator": "JAX_COORDINATOR_ADDRESS",
@@ -451,11 +492,21 @@ def add_distributed_flags(parser):
         metavar="SECONDS",
         help="give up joining the run after this long (default: 300)",
     )
+    group.add_argument(
+        "--heartbeat-timeout",
+        type=float,
+        default=HEARTBEAT_TIMEOUT,
+        metavar="SECONDS",
+        help="a process silent this long is taken for dead, and every other process stops "
+        f"with one line (default: {HEARTBEAT_TIMEOUT:g})",
+    )
 
 
 def _distributed_options(parser, args) -> dict | None:
     """``jax.distributed.initialize`` arguments from the flags and the environment (None: a
     one-process run); a bad or incomplete set is a one-line error (exit 2)."""
+    if not 1 <= args.heartbeat_timeout <= 86400:  # checked in every run: one rule per flag
+        parser.error(f"--heartbeat-timeout must be in [1, 86400] s, got {args.heartbeat_timeout}")
     values = {}
     for flag, env in DISTRIBUTED_FLAGS.items():
         value = getattr(args, flag[2:].replace("-", "_"))
@@ -547,6 +598,9 @@ def init_distributed(parser, args) -> bool:
         jax.distributed.initialize(
             **{k: v for k, v in options.items() if v is not None},
             initialization_timeout=int(math.ceil(timeout)) + 60,  # after the watchdog's
+            # JAX's own heartbeat aborts the process (rc 134, a C++ stack dump): give
+            # watch_peers, which stops with one line, time to act first.
+            heartbeat_timeout_seconds=int(math.ceil(2 * args.heartbeat_timeout)) + 10,
         )
     except (RuntimeError, ValueError, TypeError) as err:  # e.g. no cluster detected
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -560,52 +614,204 @@ def init_distributed(parser, args) -> bool:
         "device(s) here",
         flush=True,
     )
+    _filter_fatal_stderr(f"{parser.prog}: error: {_peer_lost_line(None, args.out)}")
     return True
 
 
-def main(argv=None):
+def _collective_failed(err: BaseException) -> bool:
+    """Whether ``err`` is a cross-process collective that failed because a peer went away
+    (gloo's connection reset, a gRPC peer unavailable), not a bug of this process."""
+    text = str(err)
+    return type(err).__name__ in ("JaxRuntimeError", "XlaRuntimeError") and any(
+        word in text for word in ("Gloo", "onnection", "peer", "UNAVAILABLE", "DEADLINE")
+    )
+
+
+def _peer_lost_line(peer, out, why="died or became unreachable") -> str:
+    """What a process says when ``peer`` (None: another process) of the run is lost."""
+    import jax
+
+    me, count = jax.process_index(), jax.process_count()
+    who = "another process" if peer is None else f"process {peer}"
+    kept = (
+        f"finished buckets are kept in {out}" if me == 0 else "process 0 keeps the finished buckets"
+    )
+    rerun = "rerun every process with --resume"
+    return f"process {me} of {count} stopped: {who} of the run {why}; {kept}: {rerun}"
+
+
+# Run by a helper process that stands between a multi-process run and its stderr: when JAX's
+# client aborts the process because the distributed service reports a failure (a C++ fatal
+# error, a stack dump and exit 134; jaxlib offers no Python hook), or logs that it lost a peer,
+# the helper shows one line instead and nothing after it. A line the process itself ends with
+# (``cli.leave``, marked by FINAL_MARK) is shown as it is, and nothing after it either. Every
+# other line passes through unchanged.
+FINAL_MARK = "\x1e"
+_STDERR_FILTER = r"""
+import os, re, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+line, final = sys.argv[1].encode() + b"\n", sys.argv[2].encode()
+# glog lines (E/W/F level) of JAX's distributed runtime: the run has lost a process.
+lost = re.compile(rb"^[EWF]\d{4} [\d:.]+ +\d+ (coordinat|preempt|client|distribut)\S*:\d+\]")
+dst, done = os.fdopen(2, "wb", buffering=0), False
+for chunk in iter(sys.stdin.buffer.readline, b""):
+    if done:
+        continue
+    if chunk.startswith(final):
+        dst.write(chunk[len(final):])
+        done = True
+    elif lost.match(chunk):
+        dst.write(line)
+        done = True
+    else:
+        dst.write(chunk)
+"""
+
+
+def _filter_fatal_stderr(line: str) -> None:
+    """Route this process's stderr (fd 2) through ``_STDERR_FILTER`` in a helper process."""
+    import subprocess
+
+    read, write = os.pipe()
+    err = os.dup(2)
     try:
-        return _main(argv)
-    except KeyboardInterrupt:  # before or after run(): one line, never a traceback
-        sys.stderr.write("\ninterrupted; finished buckets are kept; rerun with --resume\n")
-        sys.exit(130)
+        subprocess.Popen(
+            [sys.executable, "-S", "-c", _STDERR_FILTER, line, FINAL_MARK],
+            stdin=read, stdout=subprocess.DEVNULL, stderr=err, close_fds=True,
+        )  # fmt: skip
+    except OSError:  # no helper: JAX's own messages stay as they are
+        os.close(write)
+        return
+    finally:
+        os.close(read)
+        os.close(err)
+    sys.stderr.flush()
+    os.dup2(write, 2)
+    os.close(write)
+    cli.FINAL_LINE[0] = FINAL_MARK
 
 
-def _main(argv=None):
+def beat_interval(timeout: float) -> float:
+    """Seconds between two beats of ``watch_peers``: several per timeout, at most 5."""
+    return max(0.2, min(5.0, timeout / 5))
+
+
+def watch_peers(prog: str, timeout: float, out):
+    """Stop this process with one line (``cli.leave``, exit 1) when another process of the
+    run dies, stops answering, or stops with an error; returns ``finish(status)``, which marks
+    this process ``"done"`` (or ``"error"``: the others stop at once) and ends the watch.
+
+    Each process beats in the run's key-value store (JAX's distributed client) every
+    ``timeout / 5`` seconds and reads the others' beats: a process silent for ``timeout``
+    seconds is taken for dead. Without this, the survivors wait in a collective until JAX's
+    heartbeat aborts them, minutes later, with a C++ stack dump.
+    """
+    import threading
+
+    import jax
+    from jax._src import distributed  # the client's key-value store has no public API
+
+    client = getattr(distributed.global_state, "client", None)
+    if client is None or jax.process_count() < 2:
+        return lambda status="done": None
+    me, count, prefix = jax.process_index(), jax.process_count(), "prd_sweep/alive/"
+    stop = threading.Event()
+
+    def beat():
+        seen, n = {}, 0  # peer -> (last value, when it changed)
+        while True:
+            n += 1
+            try:
+                client.key_value_set(f"{prefix}{me}", str(n), allow_overwrite=True)
+                values = dict(client.key_value_dir_get(prefix))
+            except Exception as err:  # noqa: BLE001 - process 0, which holds the store, is gone
+                if stop.is_set():
+                    return
+                first = (str(err).strip().splitlines() or [type(err).__name__])[0][:120]
+                cli.leave(1, f"{prog}: error: {_peer_lost_line(0, out)} ({first})")
+            now = time.monotonic()
+            for peer in range(count):
+                value = values.get(f"{prefix}{peer}")
+                if peer == me or value == "done" or stop.is_set():
+                    continue
+                if value == "error":
+                    cli.leave(
+                        1, f"{prog}: error: {_peer_lost_line(peer, out, 'stopped with an error')}"
+                        f" (its output says why)",
+                    )  # fmt: skip
+                last, since = seen.get(peer, (None, now))
+                if value != last:
+                    seen[peer] = (value, now)
+                elif now - since > timeout:
+                    why = (
+                        f"stopped answering for {timeout:g}s (it died, or its host is unreachable)"
+                    )
+                    cli.leave(1, f"{prog}: error: {_peer_lost_line(peer, out, why)}")
+            if stop.wait(beat_interval(timeout)):
+                return
+
+    threading.Thread(target=beat, name="peer-watchdog", daemon=True).start()
+
+    def finish(status="done"):
+        stop.set()
+        with contextlib.suppress(Exception):
+            client.key_value_set(f"{prefix}{me}", status, allow_overwrite=True)
+
+    return finish
+
+
+def main(argv=None):
     parser = cli.make_parser("python -m experiments.sweep", __doc__, PRESETS)
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("results/sweep"))
-    parser.add_argument("--resume", action="store_true", help="reuse finished buckets")
-    parser.add_argument("--overwrite", action="store_true", help="recompute an existing sweep")
+    cli.add_folder_flags(parser, "results/sweep", what="buckets")
     add_distributed_flags(parser)
-    args = parser.parse_args(argv)
+    message = ["interrupted; finished buckets are kept; rerun with --resume"]
+    with cli.guarded(parser.prog, lambda: message[0]):  # Ctrl-C: one line, exit 130
+        args = parser.parse_args(argv)
+        message[0] = (
+            f"interrupted: finished buckets are kept in {args.out}; rerun with --resume to continue"
+        )
+        return _main(parser, args)
+
+
+def _main(parser, args):
+    from prd_jax.results import ResultsError, WriteError
+
     cfg = cli.resolve(parser, args, PRESETS)
     # Before any JAX computation (run() makes the data): nothing above touches a backend.
     distributed = init_distributed(parser, args)
     import jax
 
-    from prd_jax.results import ResultsError
-
     lead = jax.process_index() == 0 if distributed else True  # only process 0 logs and writes
     log = print if lead else (lambda *_: None)
+    finish = watch_peers(parser.prog, args.heartbeat_timeout, args.out) if distributed else None
     try:
         summary = run(cfg, args.out, resume=args.resume, overwrite=args.overwrite, log=log)
-    except ResultsError as err:
-        parser.error(str(err))
-    except KeyboardInterrupt:
-        sys.stderr.write(
-            f"\ninterrupted: finished buckets are kept in {args.out}; "
-            "rerun with --resume to continue\n"
-        )
-        sys.exit(130)
+    except (ResultsError, ValueError) as err:  # bad input (2), or a full disk (1): one line
+        code = 1 if isinstance(err, WriteError) else 2
+        line = f"{parser.prog}: error: {' '.join(str(err).split())}"
+        if not distributed:
+            parser.exit(code, line + "\n")
+        finish("error")
+        time.sleep(beat_interval(args.heartbeat_timeout) + 0.5)  # the others read it first
+        cli.leave(code, line)  # no interpreter shutdown: jax.distributed's would wait for peers
     except Exception as err:  # noqa: BLE001 - other processes: one line, process 0 says why
-        if lead:
+        if not distributed:
             raise
+        finish("error")
         first = (str(err).strip().splitlines() or [""])[0][:300]
-        sys.stderr.write(
-            f"{parser.prog}: error: process {jax.process_index()} stopped "
-            f"({type(err).__name__}: {first}); process 0's output says why\n"
-        )
-        sys.exit(1)
+        if _collective_failed(err):  # a peer died in the middle of a collective
+            cli.leave(1, f"{parser.prog}: error: {_peer_lost_line(None, args.out)} ({first})")
+        if lead:  # a bug, not a bad input: its traceback, then no interpreter shutdown
+            import traceback
+
+            traceback.print_exc()
+            cli.leave(1)
+        cli.leave(
+            1, f"{parser.prog}: error: process {jax.process_index()} stopped "
+            f"({type(err).__name__}: {first}); process 0's output says why",
+        )  # fmt: skip
+    if distributed:
+        finish("done")
     if not lead:
         print(f"process {jax.process_index()}: done; process 0 wrote the results to {args.out}")
         return summary

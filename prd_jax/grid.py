@@ -20,7 +20,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -335,9 +334,23 @@ def _axis_values(name, values) -> np.ndarray:
         arr = arr.astype(np.float64)
         if not np.all(np.isfinite(arr)):
             raise GridError(f"run_grid: {name} values must be finite, got {arr.tolist()}")
+        if np.any(np.abs(arr) > FLOAT32_MAX) and _casts_to_float32(arr.dtype):
+            raise GridError(
+                f"run_grid: {name} values must be within float32's range (|x| <= "
+                f"{FLOAT32_MAX:.4g}; they are traced as float32), got {arr.tolist()}"
+            )
     if len(np.unique(arr)) != arr.size:
         raise GridError(f"run_grid: {plural} has duplicate values: {arr.tolist()}")
     return arr
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+MAX_RUNS = 2**24  # runs of one bucket: a sanity bound, checked before any array is built
+
+
+def _casts_to_float32(dtype) -> bool:
+    """Whether JAX will hold an array of ``dtype`` as float32 (float64 without x64)."""
+    return np.dtype(jax.dtypes.canonicalize_dtype(np.dtype(dtype))) == np.float32
 
 
 def _check_data(X, Y):
@@ -362,6 +375,14 @@ def _check_data(X, Y):
             raise GridError(
                 f"run_grid: {name} holds {bad} NaN/inf value(s); clean or drop those samples"
             )
+        if _casts_to_float32(arr.dtype):
+            big = int(np.count_nonzero(np.abs(arr) > FLOAT32_MAX))
+            if big:
+                raise GridError(
+                    f"run_grid: {name} holds {big} value(s) beyond float32's range (max |x| = "
+                    f"{float(np.max(np.abs(arr))):.4g} > {FLOAT32_MAX:.4g}), which become inf "
+                    f"when cast to float32; rescale {name}, or run under jax.enable_x64(True)"
+                )
         out.append(arr)
     if out[0].shape[0] != out[1].shape[0]:
         raise GridError(
@@ -403,16 +424,9 @@ def available_memory_bytes() -> int | None:
             return int(min(free)) * len(devices)
         except (KeyError, TypeError, AttributeError, RuntimeError, NotImplementedError):
             pass
-    try:
-        for line in open("/proc/meminfo").read().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    from prd_jax.kernels import host_memory_bytes
+
+    return host_memory_bytes()
 
 
 def check_grid(cfg, X, Y, *, seeds, widths, bucket_ratio=2.0, weights=False,
@@ -431,10 +445,30 @@ def check_grid(cfg, X, Y, *, seeds, widths, bucket_ratio=2.0, weights=False,
         bucket_ratio >= 1  # inf: every width in one bucket
     ):
         raise GridError(f"run_grid: bucket_ratio must be a number >= 1, got {bucket_ratio!r}")
-    if np.ndim(seeds) == 0 and not hasattr(seeds, "__iter__"):
+    # Not np.ndim(seeds): it would turn range(2**31) into an array before any check.
+    if not hasattr(seeds, "__iter__") or getattr(seeds, "ndim", 1) == 0:
         raise GridError(f"run_grid: seeds must be a sequence such as range(4), got {seeds!r}")
+    if not hasattr(seeds, "__len__"):
+        seeds = list(seeds)  # an iterator: the caller's own
+    X, Y = _check_data(X, Y)
+    widths = _axis_values("width", widths)
+    try:
+        cfg.check_image_shape(X.shape[1], "run_grid: cfg.image_shape")
+    except ValueError as err:
+        raise GridError(str(err)) from None
+    if max_memory_gb is not None and not (
+        isinstance(max_memory_gb, int | float | np.integer | np.floating)
+        and 0 < max_memory_gb < np.inf
+    ):
+        raise GridError(f"run_grid: max_memory_gb must be a number > 0, got {max_memory_gb!r}")
+    # Sizes first, from the lengths alone: range(2**31) seeds are refused, never listed.
+    others = len(seeds) * int(np.prod([_length(v) for v in axes.values()]))
+    check_memory(
+        cfg, X.shape[0], X.shape[1], Y.shape[1], others=others, widths=widths.tolist(),
+        bucket_ratio=bucket_ratio, weights=weights, max_memory_gb=max_memory_gb,
+    )  # fmt: skip
     seeds = seeds if isinstance(seeds, np.ndarray) else list(seeds)
-    coords = {"seed": _axis_values("seed", seeds), "width": _axis_values("width", widths)}
+    coords = {"seed": _axis_values("seed", seeds), "width": widths}
     constants = {}
     for k, v in axes.items():
         if np.ndim(v) == 0:
@@ -448,30 +482,54 @@ def check_grid(cfg, X, Y, *, seeds, widths, bucket_ratio=2.0, weights=False,
                 cfg.hparams(**{k: coords[k] if k in coords else constants[k]})
             except ValueError as err:
                 raise GridError(f"run_grid: {err}") from None
-    X, Y = _check_data(X, Y)
-    if max_memory_gb is not None and not (
-        isinstance(max_memory_gb, int | float | np.integer | np.floating)
-        and 0 < max_memory_gb < np.inf
-    ):
-        raise GridError(f"run_grid: max_memory_gb must be a number > 0, got {max_memory_gb!r}")
-    limit = max_memory_gb * 2**30 if max_memory_gb is not None else available_memory_bytes()
-    if limit is None:
-        return coords, constants, X, Y
-    others = int(np.prod([len(v) for k, v in coords.items() if k != "width"]))
-    buckets = make_buckets(coords["width"].tolist(), bucket_ratio)
+    return coords, constants, X, Y
+
+
+def _length(values) -> int:
+    """How many values a traced axis holds: 1 for a scalar (a constant of every run)."""
+    if isinstance(values, str) or not hasattr(values, "__len__"):
+        return 1
+    return 1 if getattr(values, "shape", None) == () else len(values)
+
+
+def check_runs(others, widths, bucket_ratio=2.0, where="run_grid") -> list[tuple[int, ...]]:
+    """Refuse a bucket of more than ``MAX_RUNS`` runs (``others`` runs per width: seeds x
+    traced values); returns the buckets. Sizes only: nothing is allocated."""
+    buckets = make_buckets(widths, bucket_ratio)
     for bucket in buckets:
         runs = others * len(bucket)
-        n, d_in, d_out, width = X.shape[0], X.shape[1], Y.shape[1], max(bucket)
+        if runs > MAX_RUNS:
+            raise GridError(
+                f"{where}: the bucket of widths {list(bucket)[:8]} holds {runs} runs (seeds x "
+                f"widths x traced values), more than {MAX_RUNS}; use fewer seeds or values"
+            )
+    return buckets
+
+
+def check_memory(
+    cfg, n, d_in, d_out, *, others, widths, bucket_ratio=2.0, weights=False,
+    max_memory_gb=None, where="run_grid",
+) -> None:  # fmt: skip
+    """Refuse a grid whose buckets cannot be built: more than ``MAX_RUNS`` runs in one, or
+    more memory (``bucket_memory_bytes``) than ``max_memory_gb`` (GiB) or, without it, than
+    the machine has available. ``others``: runs per width (seeds x traced axes). Needs only
+    sizes, so it runs before any array is made. Raises ``GridError`` with one line."""
+    buckets = check_runs(others, widths, bucket_ratio, where)
+    limit = max_memory_gb * 2**30 if max_memory_gb is not None else available_memory_bytes()
+    if limit is None:
+        return
+    for bucket in buckets:
+        runs = others * len(bucket)
+        width = max(bucket)
         need = bucket_memory_bytes(cfg, n, d_in, d_out, runs, width, weights)
         if need > limit:
             source = "allowed by max_memory_gb" if max_memory_gb is not None else "available"
             raise GridError(
-                f"run_grid: the bucket of widths {list(bucket)} ({runs} runs, n = {n}, "
+                f"{where}: the bucket of widths {list(bucket)} ({runs} runs, n = {n}, "
                 f"width {width}) needs about {need / 2**30:.3g} GiB, more than the "
                 f"{limit / 2**30:.3g} GiB {source}; use fewer seeds or widths, a smaller "
                 "bucket_ratio, or raise max_memory_gb"
             )
-    return coords, constants, X, Y
 
 
 def _fingerprint(cfg, critic, X, Y, coords, constants, bucket) -> str:

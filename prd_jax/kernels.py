@@ -91,9 +91,10 @@ def h_infinity_numpy(X: Float[ArrayLike, "n d_in"]) -> Float[np.ndarray, "n n"]:
     Returns:
       H∞ as a float64 ``numpy.ndarray`` of shape ``(n, n)``.
     """
+    if np.ndim(X) != 2:
+        raise ValueError(f"X must have shape (n, d_in), got {np.shape(X)}")
+    check_h_infinity_memory(*np.shape(X), "h_infinity_numpy")  # before any (n, n) array
     X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (n, d_in), got {X.shape}")
     n, d = X.shape
     r = np.linalg.norm(X, axis=1)
     Xh = np.divide(X, r[:, None], out=np.zeros_like(X), where=r[:, None] > 0)
@@ -107,6 +108,71 @@ def h_infinity_numpy(X: Float[ArrayLike, "n d_in"]) -> Float[np.ndarray, "n n"]:
     theta = np.triu(theta, 1)
     theta = theta + theta.T  # symmetric, θ_ii = 0 exactly
     return np.outer(r, r) * np.cos(theta) * (np.pi - theta) / (2.0 * np.pi)
+
+
+def h_infinity_bytes(n: int, d_in: int) -> int:
+    """Peak memory of ``h_infinity_numpy`` (and so of ``gram_spectrum``, ``suggest_lr``): about
+    five float64 ``(n, n)`` matrices (cosines, angles, the result and temporaries) and two
+    float64 copies of X."""
+    return 8 * (5 * int(n) * int(n) + 2 * int(n) * int(d_in))
+
+
+def host_memory_bytes() -> int | None:
+    """The host's available memory: ``MemAvailable`` of ``/proc/meminfo``, else
+    ``os.sysconf``; None when neither says."""
+    import os
+
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_h_infinity_memory(n: int, d_in: int, where: str = "h_infinity_numpy") -> None:
+    """Refuse (ValueError, one line) an ``n`` whose float64 H∞ would not fit in the host's
+    available memory, before any ``(n, n)`` array is allocated."""
+    need = h_infinity_bytes(n, d_in)
+    if need < 2**28:  # 256 MiB: no need to ask the machine
+        return
+    limit = host_memory_bytes()
+    if limit is not None and need > limit:
+        raise ValueError(
+            f"{where}: n = {n} samples need about {need / 2**30:.3g} GiB for the float64 (n, n) "
+            f"matrices of H-infinity, more than the {limit / 2**30:.3g} GiB available; use a "
+            "smaller n"
+        )
+
+
+def host_call(fn, out_shape: tuple, X):
+    """``fn(X as float64 numpy) -> array of out_shape``, for a traced ``X``: a
+    ``jax.pure_callback`` returning X's float dtype. float64 crosses as uint32 pairs, as in
+    ``metrics.eigvalsh_host`` (XLA's callback thread may not see ``jax.enable_x64``)."""
+    dtype = jnp.result_type(X)
+
+    def numpy_fn(x):
+        return np.asarray(fn(np.asarray(x, np.float64)), np.float64).reshape(out_shape)
+
+    if dtype != jnp.float64:
+        out = jax.ShapeDtypeStruct(out_shape, dtype)
+        return jax.pure_callback(
+            lambda x: numpy_fn(x).astype(dtype), out, X, vmap_method="sequential"
+        )
+
+    def bits_fn(bits):
+        x = np.ascontiguousarray(bits, np.uint32).view(np.float64).reshape(bits.shape[:-1])
+        return np.ascontiguousarray(numpy_fn(x)).view(np.uint32).reshape(*out_shape, 2)
+
+    bits = jax.lax.bitcast_convert_type(X, jnp.uint32)
+    out = jax.ShapeDtypeStruct((*out_shape, 2), jnp.uint32)
+    bits = jax.pure_callback(bits_fn, out, bits, vmap_method="sequential")
+    return jax.lax.bitcast_convert_type(bits, jnp.float64)
 
 
 def h_infinity_mc(
@@ -343,8 +409,24 @@ def gram_spectrum(
       tol: relative singularity threshold on λ0/λ_max.
       strict: raise (True) or warn (False) when λ0 ≤ tol · λ_max.
 
+    Under ``jit``/``vmap`` (a traced X) the same float64 computation runs on the host through
+    ``host_call`` and the fields are traced scalars of X's dtype; a singular H∞ is then not an
+    error (``strict`` needs a concrete X: λ0 is returned as computed), and a non-finite X gives
+    NaN.
+
     Returns:
       ``Spectrum(lambda0, lambda_max, kappa)``: λ0, λ1∞ and κ∞ of H∞.
     """
+    if isinstance(X, jax.core.Tracer):
+        check_matrix("X", X, "(n, d_in)")
+
+        def values(x):
+            if not np.all(np.isfinite(x)):
+                return np.full(3, np.nan)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return np.asarray(gram_spectrum(x, tol=tol, strict=False))
+
+        return Spectrum(*host_call(values, (3,), X))
     X = np.asarray(X, dtype=np.float64)
     return spectrum(h_infinity_numpy(X), tol=tol, strict=strict, X=X)

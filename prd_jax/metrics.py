@@ -150,18 +150,54 @@ def eigh_mode() -> str:
     return choice
 
 
+def _eigh64(A, vectors: bool = False):
+    """float64 ``eigvalsh`` (or ``eigh``) of ``A (..., n, n)`` on the host; a matrix holding a
+    NaN or inf gets NaN eigenvalues (and vectors) instead of LAPACK's error, so that a run fed
+    a non-finite input ends with NaN metrics and its ``diverged`` flag, not a runtime error."""
+    A = np.asarray(A, np.float64)
+    bad = ~np.all(np.isfinite(A), axis=(-2, -1))
+    if np.any(bad):
+        A = np.where(bad[..., None, None], 0.0, A)
+    if not vectors:
+        w = np.linalg.eigvalsh(A)
+        w[bad] = np.nan
+        return w
+    w, V = np.linalg.eigh(A)
+    w[bad], V[bad] = np.nan, np.nan
+    return w, V
+
+
+def _to_bits(x):  # float64 numpy -> uint32 pairs (..., 2)
+    return np.ascontiguousarray(x, np.float64).view(np.uint32).reshape(*np.shape(x), 2)
+
+
+def _from_bits(bits):  # uint32 pairs (..., 2) -> float64 numpy
+    bits = np.ascontiguousarray(bits, np.uint32)
+    return bits.view(np.float64).reshape(bits.shape[:-1])
+
+
 def _host_eigvalsh(A):
     A = np.asarray(A)
-    return np.linalg.eigvalsh(A.astype(np.float64)).astype(A.dtype)
+    return _eigh64(A).astype(A.dtype)
 
 
 def _host_eigvalsh_bits(bits):
     """float64 eigenvalues of a matrix given and returned as uint32 pairs (eigvalsh_host)."""
-    bits = np.ascontiguousarray(bits, np.uint32)
-    w = np.linalg.eigvalsh(bits.view(np.float64).reshape(bits.shape[:-1]))
-    return np.ascontiguousarray(w).view(np.uint32).reshape(*w.shape, 2)
+    return _to_bits(_eigh64(_from_bits(bits)))
 
 
+def _host_eigh(A):
+    A = np.asarray(A)
+    w, V = _eigh64(A, vectors=True)
+    return w.astype(A.dtype), V.astype(A.dtype)
+
+
+def _host_eigh_bits(bits):
+    w, V = _eigh64(_from_bits(bits), vectors=True)
+    return _to_bits(w), _to_bits(V)
+
+
+@jax.custom_jvp
 def eigvalsh_host(A):
     """Eigenvalues of symmetric ``A (..., n, n)``, ascending, computed on the host in float64
     and returned in A's dtype (a ``jax.pure_callback``: a device-to-host copy per call).
@@ -174,6 +210,11 @@ def eigvalsh_host(A):
     float64 travels both ways bit-cast to pairs of uint32: the callback may run on a thread
     of XLA's that does not see a ``with jax.enable_x64(True):`` context, where jax would
     round a float64 argument to float32 and refuse a float64 return value.
+
+    A matrix holding a NaN or inf gives NaN eigenvalues (not an error inside the callback).
+    Differentiable: the JVP is the eigenvalues' first-order perturbation ``v_i^T dA v_i``
+    (eigenvectors from a second host call, only when differentiating), as for
+    ``jnp.linalg.eigvalsh``; exact for distinct eigenvalues.
     """
     if A.dtype != jnp.float64:
         out = jax.ShapeDtypeStruct(A.shape[:-1], A.dtype)
@@ -182,6 +223,27 @@ def eigvalsh_host(A):
     out = jax.ShapeDtypeStruct((*A.shape[:-1], 2), jnp.uint32)
     bits = jax.pure_callback(_host_eigvalsh_bits, out, bits, vmap_method="expand_dims")
     return jax.lax.bitcast_convert_type(bits, jnp.float64)
+
+
+def eigh_host(A):
+    """``(eigenvalues (..., n), eigenvectors (..., n, n))`` of symmetric ``A`` on the host in
+    float64, returned in A's dtype (NaN for a non-finite matrix): ``eigvalsh_host``'s JVP."""
+    w_shape, v_shape = A.shape[:-1], A.shape
+    if A.dtype != jnp.float64:
+        out = (jax.ShapeDtypeStruct(w_shape, A.dtype), jax.ShapeDtypeStruct(v_shape, A.dtype))
+        return jax.pure_callback(_host_eigh, out, A, vmap_method="expand_dims")
+    bits = jax.lax.bitcast_convert_type(A, jnp.uint32)
+    out = tuple(jax.ShapeDtypeStruct((*shape, 2), jnp.uint32) for shape in (w_shape, v_shape))
+    w, V = jax.pure_callback(_host_eigh_bits, out, bits, vmap_method="expand_dims")
+    return tuple(jax.lax.bitcast_convert_type(b, jnp.float64) for b in (w, V))
+
+
+@eigvalsh_host.defjvp
+def _eigvalsh_host_jvp(primals, tangents):
+    (A,), (dA,) = primals, tangents
+    w, V = eigh_host(A)
+    dw = jnp.einsum("...ji,...jk,...ki->...i", V, dA, V, precision=jax.lax.Precision.HIGHEST)
+    return w, dw
 
 
 def eigvalsh_device(A):

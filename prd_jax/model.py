@@ -48,7 +48,21 @@ def default_float():
 
 def width_mask(width: int | Int[ArrayLike, ""], max_width: int) -> Float[Array, " max_width"]:
     """Float mask ``(max_width,)`` of the first ``width`` neurons (``width`` may be traced),
-    in the default float dtype."""
+    in the default float dtype.
+
+    A concrete ``width`` must be an integer in ``[1, max_width]`` (ValueError otherwise); a
+    traced one is not checked (it is clipped by the comparison)."""
+    max_width = check_size("max_width", max_width, "width_mask")
+    if not isinstance(width, jax.core.Tracer):
+        w = np.asarray(width)
+        integral = w.dtype != bool and (
+            np.issubdtype(w.dtype, np.integer)
+            or (np.issubdtype(w.dtype, np.floating) and np.all(w == np.round(w)))
+        )
+        if w.size == 0 or not integral or np.any(w < 1) or np.any(w > max_width):
+            raise ValueError(
+                f"width_mask: width must be an integer in [1, max_width={max_width}], got {width!r}"
+            )
     return (jnp.arange(max_width) < width).astype(default_float())
 
 

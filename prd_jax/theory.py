@@ -27,9 +27,12 @@ Symbols: n samples, m width, d_in input dimension, δ failure probability, λ0 =
 μ = L n sqrt(2 log(2/δ))/sqrt(m), t continuous gradient-flow time (t = η × steps).
 """
 
+import functools
+import inspect
 import math
 from collections.abc import Callable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy import optimize
@@ -65,6 +68,64 @@ __all__ = [
 ]
 
 
+# What each argument may be, by name: (test on a float64 array, what is allowed). Checked on
+# concrete values only (traced ones pass: the functions stay jittable); NaN propagates.
+_ARGUMENT_RULES = {
+    "t": (lambda v: v >= 0, ">= 0"),
+    "k": (lambda v: v >= 0, ">= 0"),
+    "T0": (lambda v: ~(v < 0), ">= 0"),
+    "delta": (lambda v: (v > 0) & (v <= 1), "in (0, 1]"),
+    "n": (lambda v: v > 0, "> 0"),
+    "m": (lambda v: v > 0, "> 0"),
+    "d_in": (lambda v: v > 0, "> 0"),
+    "lambda0": (lambda v: v > 0, "> 0"),
+    "lambda_max": (lambda v: v > 0, "> 0"),
+    "lambda1_inf": (lambda v: v >= 0, ">= 0"),
+    "kappa": (lambda v: v > 0, "> 0"),
+    "r0": (lambda v: v >= 0, ">= 0"),
+    "eps": (lambda v: v > 0, "> 0"),
+    "w_norm": (lambda v: v >= 0, ">= 0"),
+    "L": (lambda v: v >= 0, ">= 0"),
+    "mu": (lambda v: v >= 0, ">= 0"),
+    "eta": (lambda v: v > 0, "> 0"),
+    "C": (lambda v: v > 0, "> 0"),
+    "c": (lambda v: v > 0, "> 0"),
+    "scale": (lambda v: v >= 0, ">= 0"),
+}
+
+
+def _checked(fn):
+    """Validate ``fn``'s concrete numeric arguments by name (``_ARGUMENT_RULES``): a
+    ValueError naming the function, the argument and the value, instead of a silent NaN,
+    inf or negative bound."""
+    signature = inspect.signature(fn)
+    names = [p for p in signature.parameters if p in _ARGUMENT_RULES]
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        for name in names:
+            if name not in bound.arguments:
+                continue
+            value = bound.arguments[name]
+            if value is None or callable(value) or isinstance(value, jax.core.Tracer):
+                continue
+            try:
+                arr = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"theory.{fn.__name__}: {name} must be a number or an array of numbers, "
+                    f"got {value!r}"
+                ) from None
+            ok, allowed = _ARGUMENT_RULES[name]
+            if not np.all(ok(arr) | np.isnan(arr)):
+                shown = value if arr.size <= 6 else f"an array with {arr[~ok(arr)][:3]} ..."
+                raise ValueError(f"theory.{fn.__name__}: {name} must be {allowed}, got {shown!r}")
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _f(x):
     """``x`` as a JAX float array (ints, including huge Python ints, become floats)."""
     dtype = getattr(x, "dtype", None)
@@ -81,6 +142,7 @@ def _decay(lambda0, t):
 # --------------------------------------------------------------------------- constants
 
 
+@_checked
 def zeta(m, d_in, delta):
     """Lemma 1 radius of the initial weight ball: ``ζ = 2 sqrt(m d_in)/(sqrt(2π) δ)``.
 
@@ -96,6 +158,7 @@ def zeta(m, d_in, delta):
     return 2.0 * jnp.sqrt(_f(m)) * jnp.sqrt(_f(d_in)) / (math.sqrt(2.0 * math.pi) * _f(delta))
 
 
+@_checked
 def radius_R(delta, lambda0, n, c=1.0):
     """Remark 1 kernel-regime radius: ``R = c δ λ0 / n²``.
 
@@ -111,6 +174,7 @@ def radius_R(delta, lambda0, n, c=1.0):
     return _f(c) * _f(delta) * _f(lambda0) / _f(n) ** 2
 
 
+@_checked
 def hoeffding_bound(w_norm, delta):
     """Lemma 3 (Eq. 12, [W (25)]): w.p. ≥ 1 − δ, ``|Σ_r a_r w_r| ≤ ‖w‖₂ sqrt(2 log(2/δ))``.
 
@@ -123,6 +187,7 @@ def hoeffding_bound(w_norm, delta):
     return _f(w_norm) * jnp.sqrt(2.0 * jnp.log(2.0 / _f(delta)))
 
 
+@_checked
 def mu(L, n, m, delta):
     """Adversarial gradient scale (Eq. 15, [W (30)]): ``μ = L n sqrt(2 log(2/δ)) / sqrt(m)``.
 
@@ -139,6 +204,7 @@ def mu(L, n, m, delta):
     return hoeffding_bound(L, delta) * _f(n) / jnp.sqrt(_f(m))
 
 
+@_checked
 def lambda1(lambda1_inf, lambda0):
     """Lemma 4: ``λ1 = 2 λ1∞ + λ0``, so that ``λ_max(H(t)) ≤ λ1/2`` in the kernel regime.
 
@@ -151,6 +217,7 @@ def lambda1(lambda1_inf, lambda0):
     return 2.0 * _f(lambda1_inf) + _f(lambda0)
 
 
+@_checked
 def kappa(lambda1_inf, lambda0):
     """Lemma 4 / [W (34)]: ``κ = λ1/λ0 = (2 λ1∞ + λ0)/λ0 = 2 κ∞ + 1``.
 
@@ -165,6 +232,7 @@ def kappa(lambda1_inf, lambda0):
     return lambda1(lambda1_inf, lambda0) / _f(lambda0)
 
 
+@_checked
 def critic_norm_bound(eps, n, m, kappa, delta):
     """Theorem 2's condition on the critic: ``L ≤ ε sqrt(m) / (κ n sqrt(2 log(2/δ)))``.
 
@@ -180,6 +248,7 @@ def critic_norm_bound(eps, n, m, kappa, delta):
     return _f(eps) * jnp.sqrt(_f(m)) / (_f(kappa) * hoeffding_bound(_f(n), delta))
 
 
+@_checked
 def width_init_concentration(n, lambda0, delta, C=1.0):
     """Du et al. (2018) Lemma 3.1, used in Lemma 4: ``m = Ω(n²/λ0² log(n/δ))``.
 
@@ -199,6 +268,7 @@ def width_init_concentration(n, lambda0, delta, C=1.0):
 # ----------------------------------------------------------------- residual dynamics
 
 
+@_checked
 def linear_rate_bound(t, r0, lambda0):
     """Remark 3 (supervised linear rate): ``‖z(t) − y‖₂ ≤ exp(−λ0 t/2) ‖z(0) − y‖₂``.
 
@@ -214,6 +284,7 @@ def linear_rate_bound(t, r0, lambda0):
     return jnp.exp(-0.5 * _f(lambda0) * _f(t)) * _f(r0)
 
 
+@_checked
 def bde_bound(t, r0, kappa, mu, lambda0):
     """Eq. (17) ([W (35)]), Bernoulli-ODE solution with an adversary:
 
@@ -233,6 +304,7 @@ def bde_bound(t, r0, kappa, mu, lambda0):
     return (_f(r0) - floor) * jnp.exp(-0.5 * _f(lambda0) * _f(t)) + floor
 
 
+@_checked
 def discrete_rate_bound(k, eta, r0, lambda0, lambda_max):
     """Discrete-time analogue of Remark 3 for gradient descent with step η on the sum loss.
 
@@ -253,6 +325,7 @@ def discrete_rate_bound(k, eta, r0, lambda0, lambda_max):
     return rho ** _f(k) * _f(r0)
 
 
+@_checked
 def max_stable_lr(lambda_max):
     """Largest stable GD step: ``η < 2/λ_max(H)`` (docs/mathematics.md, section 3).
 
@@ -268,6 +341,7 @@ def max_stable_lr(lambda_max):
     return 2.0 / _f(lambda_max)
 
 
+@_checked
 def t0_stationarity(r0, eps, kappa, mu, lambda0):
     """ε-stationarity time ([W end of B.2]): ``T0 = (2/λ0) log((r0 − κμ)/(ε − κμ))``.
 
@@ -292,6 +366,7 @@ def t0_stationarity(r0, eps, kappa, mu, lambda0):
 # ------------------------------------------------------------------ gradient bounds
 
 
+@_checked
 def reaction_bound(t, n, m, r0, kappa, mu, lambda0):
     """Eqs. (18)/(20): ``‖∂L_sup/∂u_j(t)‖₂ ≤ (sqrt(n)/sqrt(m)) · bde_bound(t)``.
 
@@ -307,6 +382,7 @@ def reaction_bound(t, n, m, r0, kappa, mu, lambda0):
     return jnp.sqrt(_f(n) / _f(m)) * bde_bound(t, r0, kappa, mu, lambda0)
 
 
+@_checked
 def diffusion_bound(n, m, L, delta):
     """Eq. (25): per-neuron diffusion ``‖∂L_adv/∂u_j‖₂ ≤ L n sqrt(2 log(2/δ))/m = μ/sqrt(m)``.
 
@@ -322,6 +398,7 @@ def diffusion_bound(n, m, L, delta):
 # -------------------------------------------------------------- drift (Theorems 1, 2)
 
 
+@_checked
 def drift_bound_sup(t, n, m, r0, lambda0):
     """Theorem 1 before Markov ([W (10)-(16)]), per neuron, supervised:
 
@@ -339,6 +416,7 @@ def drift_bound_sup(t, n, m, r0, lambda0):
     return 2.0 * jnp.sqrt(_f(n)) * _f(r0) * _decay(lambda0, t) / (jnp.sqrt(_f(m)) * _f(lambda0))
 
 
+@_checked
 def frobenius_drift_bound_sup(t, n, m, r0, lambda0):
     """Theorem 1, Frobenius form: ``‖U(t) − U(0)‖_F ≤ sqrt(m) · drift_bound_sup``.
 
@@ -353,6 +431,7 @@ def frobenius_drift_bound_sup(t, n, m, r0, lambda0):
     return jnp.sqrt(_f(m)) * drift_bound_sup(t, n, m, r0, lambda0)
 
 
+@_checked
 def drift_bound_adv(t, n, m, r0, lambda0, kappa, mu):
     """[W (43)] (Theorem 2 before Markov), per neuron, with the adversary:
 
@@ -374,6 +453,7 @@ def drift_bound_adv(t, n, m, r0, lambda0, kappa, mu):
     return (transient + linear) / jnp.sqrt(m)
 
 
+@_checked
 def frobenius_drift_bound_adv(t, n, m, r0, lambda0, kappa, mu):
     """[W (43)] × sqrt(m), Theorem 2's Frobenius ("spatial grid of neurons") form:
 
@@ -388,6 +468,7 @@ def frobenius_drift_bound_adv(t, n, m, r0, lambda0, kappa, mu):
     return jnp.sqrt(_f(m)) * drift_bound_adv(t, n, m, r0, lambda0, kappa, mu)
 
 
+@_checked
 def theorem1_bound(n, m, lambda0, delta, C=1.0):
     """Theorem 1, per neuron, up to an unknown constant C (default 1):
 
@@ -402,6 +483,7 @@ def theorem1_bound(n, m, lambda0, delta, C=1.0):
     return _f(C) * _f(n) ** 1.5 / (jnp.sqrt(_f(m)) * _f(lambda0) * _f(delta))
 
 
+@_checked
 def theorem1_frobenius_bound(n, lambda0, delta, C=1.0):
     """Theorem 1, Frobenius, up to an unknown constant C (default 1):
 
@@ -416,6 +498,7 @@ def theorem1_frobenius_bound(n, lambda0, delta, C=1.0):
     return _f(C) * _f(n) ** 1.5 / (_f(lambda0) * _f(delta))
 
 
+@_checked
 def theorem2_bound(t, n, m, lambda0, delta, kappa, mu, C=1.0):
     """Theorem 2, per neuron, up to an unknown constant C (default 1):
 
@@ -433,6 +516,7 @@ def theorem2_bound(t, n, m, lambda0, delta, kappa, mu, C=1.0):
     return theorem1_bound(n, m, lambda0, delta, C) + _f(C) * linear
 
 
+@_checked
 def theorem2_frobenius_bound(t, n, lambda0, delta, kappa, mu, C=1.0):
     """Theorem 2, Frobenius, up to an unknown constant C (default 1):
 
@@ -451,6 +535,7 @@ def theorem2_frobenius_bound(t, n, lambda0, delta, kappa, mu, C=1.0):
 # ------------------------------------------------------------------ breakdown width
 
 
+@_checked
 def breakdown_width_sup(n, lambda0, delta, c=1.0):
     """Supervised width threshold ([W (47)] with μ = 0): ``m = Ω(n^7/(λ0^4 δ^4))``.
 
@@ -467,6 +552,7 @@ def breakdown_width_sup(n, lambda0, delta, c=1.0):
     return _f(n) ** 7 / (_f(c) ** 2 * _f(lambda0) ** 4 * _f(delta) ** 4)
 
 
+@_checked
 def L_scaling(kind, scale=1.0):
     """The two standard critic-norm scalings ``L(m)`` (Theorem 2: ‖w‖₂ ≤ L) for ``breakdown_width``.
 
@@ -521,6 +607,7 @@ def _log_rhs(log_m, n, lambda0, delta, kappa, T0, L_of_m, c):
         return 2.0 * (np.logaddexp(log_a, log_b) - math.log(c))
 
 
+@_checked
 def breakdown_rhs(m, n, lambda0, delta, kappa, T0, L_of_m, c=1.0):
     """Right-hand side of the breakdown threshold ([W (47)]) at width m, constant 1.
 
@@ -541,6 +628,7 @@ def breakdown_rhs(m, n, lambda0, delta, kappa, T0, L_of_m, c=1.0):
         return np.exp(_log_rhs(log_m, n, lambda0, delta, kappa, T0, L_of_m, c))
 
 
+@_checked
 def breakdown_width(
     n,
     lambda0,

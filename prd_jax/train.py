@@ -41,6 +41,8 @@ from prd_jax.model import Critic, Generator, default_float, generator, init, wid
 
 LOG_SCHEDULES = ("linear", "geometric")
 INT32_MAX = 2**31 - 1  # steps and widths are int32 inside the compiled program
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # float fields become float32 inside JAX
+MAX_LOG_POINTS = 100_000  # metrics are stored at every log point of every run
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +87,11 @@ class TrainConfig:
             ok = isinstance(value, int | float | np.integer | np.floating)
             if not ok or isinstance(value, bool | np.bool_):
                 raise ValueError(f"TrainConfig.{name} must be a number, got {value!r}")
+            if math.isfinite(value) and abs(value) > FLOAT32_MAX:
+                raise ValueError(
+                    f"TrainConfig.{name} must be within float32's range (|x| <= "
+                    f"{FLOAT32_MAX:.4g}, or it becomes inf in the run), got {value!r}"
+                )
             object.__setattr__(self, name, float(value))
             return float(value)
 
@@ -121,6 +128,12 @@ class TrainConfig:
         for name in ("train_v", "freeze_a"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"TrainConfig.{name} must be a bool, got {getattr(self, name)!r}")
+        self._check_layout()
+
+    def _check_layout(self) -> None:
+        """``image_shape`` is positive ints; a linear schedule logs every ``log_every`` steps,
+        at most ``steps`` apart and at most ``MAX_LOG_POINTS`` times (checked before
+        ``log_steps`` lists them)."""
         if self.image_shape is not None and (
             not isinstance(self.image_shape, tuple)
             or not all(
@@ -129,6 +142,27 @@ class TrainConfig:
         ):
             raise ValueError(
                 f"TrainConfig.image_shape must be positive ints, got {self.image_shape}"
+            )
+        if self.log_schedule != "linear":
+            return
+        if self.log_every > self.steps:
+            raise ValueError(
+                f"TrainConfig.log_every = {self.log_every} is more than steps = {self.steps}"
+                ": only the first and last steps would be logged; use log_every <= steps"
+            )
+        if self.steps // self.log_every + 1 > MAX_LOG_POINTS:
+            raise ValueError(
+                f"TrainConfig.log_every = {self.log_every} with steps = {self.steps} makes "
+                f"{self.steps // self.log_every + 1} log points, more than {MAX_LOG_POINTS}; "
+                f"use log_every >= {-(-self.steps // (MAX_LOG_POINTS - 1))}"
+            )
+
+    def check_image_shape(self, d_in: int, where: str = "TrainConfig.image_shape") -> None:
+        """A neuron seen as an image must have ``d_in`` pixels: ValueError otherwise."""
+        if self.image_shape is not None and math.prod(self.image_shape) != d_in:
+            raise ValueError(
+                f"{where} = {self.image_shape} has {math.prod(self.image_shape)} pixels, but a "
+                f"neuron has d_in = {d_in} inputs; use a shape whose product is {d_in}, or none"
             )
 
     def log_steps(self) -> tuple[int, ...]:
@@ -157,7 +191,12 @@ class TrainConfig:
                 f"unknown hyper-parameter(s) {sorted(unknown)}; valid: {sorted(values)}"
             )
         values.update(overrides)
+        # Traced values (inside jit, vmap or grad) pass through unchecked: validation must
+        # never break a transformation. Concrete ones are checked here.
+        concrete = {k: v for k, v in values.items() if not isinstance(v, jax.core.Tracer)}
         for name, value in overrides.items():
+            if name not in concrete:
+                continue
             try:
                 arr = np.asarray(value)
                 numeric = arr.dtype != bool and (
@@ -169,17 +208,18 @@ class TrainConfig:
                 raise ValueError(
                     f"HParams.{name} must be finite numbers (a scalar or an array), got {value!r}"
                 )
+            if np.any(np.abs(arr) > FLOAT32_MAX) and np.dtype(default_float()) == np.float32:
+                raise ValueError(
+                    f"HParams.{name} must be within float32's range (|x| <= {FLOAT32_MAX:.4g}),"
+                    f" got {value!r}"
+                )
         for name in ("lr", "critic_lr"):
-            if np.any(np.asarray(values[name]) <= 0):
+            if name in concrete and np.any(np.asarray(values[name]) <= 0):
                 raise ValueError(f"HParams.{name} must be > 0, got {values[name]!r}")
-        if np.any(np.asarray(values["lambda_adv"]) < 0):
+        if "lambda_adv" in concrete and np.any(np.asarray(values["lambda_adv"]) < 0):
             raise ValueError(f"HParams.lambda_adv must be >= 0, got {values['lambda_adv']!r}")
-        w = np.asarray(values["width"])
-        if np.any(w < 1) or np.any(w > self.width) or not np.all(w == np.round(w)):
-            raise ValueError(
-                f"HParams.width must be an integer in [1, TrainConfig.width={self.width}], "
-                f"got {values['width']!r}"
-            )
+        if "width" in concrete:
+            check_width(values["width"], self.width, "HParams.width")
         # Broadcast every field to one shape, so ``hparams(lambda_adv=[0, 1])`` is a batch of 2.
         shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
         real = default_float()  # float32, or float64 under jax_enable_x64
@@ -189,6 +229,26 @@ class TrainConfig:
                 k: jnp.broadcast_to(jnp.asarray(v, dtypes.get(k, jnp.int32)), shape)
                 for k, v in values.items()
             }
+        )
+
+
+def check_width(width, stored: int, name: str = "HParams.width") -> None:
+    """A run's width must be an integer in ``[1, stored]`` (the stored width M of the padded
+    network): ValueError otherwise. Traced widths pass through (a mask clips them)."""
+    if isinstance(width, jax.core.Tracer):
+        return
+    w = np.asarray(width)
+    if (
+        w.size == 0
+        or w.dtype == bool
+        or not (np.issubdtype(w.dtype, np.integer) or np.issubdtype(w.dtype, np.floating))
+        or np.any(w < 1)
+        or np.any(w > stored)
+        or not np.all(w == np.round(w))
+    ):
+        raise ValueError(
+            f"{name} must be an integer in [1, TrainConfig.width={stored}] (the stored width "
+            f"of the padded network), got {width!r}"
         )
 
 
@@ -295,6 +355,8 @@ def make_train(cfg: TrainConfig, critic: critics_lib.CriticTransform | None = No
         if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
             raise ValueError(f"X {X.shape} and Y {Y.shape} must be (n, d_in) and (n, d_out)")
         d_in, d_out = X.shape[1], Y.shape[1]
+        cfg.check_image_shape(d_in)
+        check_width(hparams.width, cfg.width)  # concrete widths only: a mask clips the rest
         mask = width_mask(hparams.width, cfg.width)
         k_init, k_train = jax.random.split(key)
         if params0 is None:
@@ -403,10 +465,19 @@ def suggest_lr(X, d_out: int = 1, train_v: bool = False, safety: float = 0.5) ->
 
     Under the SUM loss, lazy training moves the outputs by ``z <- z + eta K (y - z)`` with
     ``K = H_inf / d_out`` (plus the arc-cosine kernel of the output layer when V is trained);
-    GD is stable for ``eta < 2 / lambda_max(K)``. Returns ``safety * 2 / lambda_max(K)``.
+    GD is stable for ``eta < 2 / lambda_max(K)``. Returns ``safety * 2 / lambda_max(K)``: a
+    Python float, or, for a traced X (inside ``jit``, so that a jitted run can pick its own
+    step size), a traced scalar of X's dtype computed the same way on the host (NaN for a
+    non-finite X). ``d_out``, ``train_v`` and ``safety`` are static.
     """
-    from prd_jax.kernels import h_infinity_numpy
+    from prd_jax.kernels import h_infinity_numpy, host_call
 
+    if isinstance(X, jax.core.Tracer):
+
+        def lr(x):
+            return suggest_lr(x, d_out, train_v, safety) if np.all(np.isfinite(x)) else np.nan
+
+        return host_call(lr, (), X)
     X = np.asarray(X, np.float64)
     K = h_infinity_numpy(X)  # Definition 1
     if train_v:  # plus the arc-cosine kernel of degree 1, E[sigma(u.x_i) sigma(u.x_j)]

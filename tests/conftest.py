@@ -26,3 +26,37 @@ def _strict_dtype_promotion(request):
         return
     with jax.numpy_dtype_promotion("strict"):
         yield
+
+
+# ----------------------------------------------------------------------------- data sets
+
+# Every skip for a missing data set starts with this, so that the summary can count them.
+MISSING_DATA = "data set not installed: "
+
+
+def skip_without_data(*names: str) -> None:
+    """Skip the calling test when an image data set it reads is missing (a fresh machine has
+    no Fashion-MNIST): the reason names the exact install command, and the end of the run
+    counts these skips (``pytest_terminal_summary``). ``.ci/run`` installs the data."""
+    from prd_jax import data
+
+    for name in names:
+        if name in data.IDX_SOURCES and not data.available(name):
+            env, install = data.IDX_SOURCES[name]
+            pytest.skip(f"{MISSING_DATA}{name}; install it with `{install}` (or set ${env})")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One line at the end of the run when tests were skipped for a missing data set (the
+    short summary under it repeats each skip with its reason)."""
+    reasons = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        if MISSING_DATA in reason:
+            what = reason.split(MISSING_DATA, 1)[1]
+            reasons[what] = reasons.get(what, 0) + 1
+    for what, count in sorted(reasons.items()):
+        terminalreporter.write_line(
+            f"{count} test(s) skipped, {MISSING_DATA}{what}; then rerun the tests to run them"
+        )

@@ -7,6 +7,7 @@ import struct
 
 import numpy as np
 import pytest
+from conftest import skip_without_data
 
 from prd_jax import data
 
@@ -186,8 +187,7 @@ def test_image_dataset_fixture_pipeline(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
 def test_real_data_when_installed(name):
-    if not data.available(name):
-        pytest.skip(f"{name} not installed ({data.IDX_SOURCES[name][1]})")
+    skip_without_data(name)
     images, labels = data.load_idx_dataset(name, "train")
     assert images.shape == (60000, 28, 28) and images.dtype == np.uint8
     assert labels.shape == (60000,) and set(np.unique(labels).tolist()) == set(range(10))

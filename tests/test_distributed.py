@@ -1,12 +1,14 @@
 """Multi-process runs: two CPU processes on localhost (``jax.distributed``, gloo collectives)
-give the one-process sweep's summary; process 1 writes nothing; the CLI's distributed flags,
-their environment variables and their errors."""
+give the one-process sweep's summary, also when one of them died and the run was resumed; a
+process that dies stops the other with one line; process 1 writes nothing; the CLI's
+distributed flags, their environment variables and their errors."""
 
 import json
 import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -59,13 +61,17 @@ def _finish(proc, timeout=120):
     return proc.returncode, out, err
 
 
-def _two_processes(out0, out1, extra=()):
+def _launch(out0, out1, extra=()):
     address = f"127.0.0.1:{_free_port()}"
-    procs = [
+    return [
         _start([*TINY, *extra, "--out", str(out), "--coordinator", address,
                 "--num-processes", "2", "--process-id", str(i), "--coordinator-timeout", "60"])
         for i, out in enumerate((out0, out1))
     ]  # fmt: skip
+
+
+def _two_processes(out0, out1, extra=()):
+    procs = _launch(out0, out1, extra)
     try:
         return [_finish(p) for p in procs]
     finally:
@@ -78,35 +84,83 @@ def _comparable(summary):
     return {k: v for k, v in summary.items() if k not in MACHINE_FIELDS}
 
 
-def test_two_processes_give_the_one_process_summary_and_only_process_0_writes(tmp_path):
+def _read_until(proc, marker, timeout=120):
+    """Read ``proc``'s stdout until a line holding ``marker``; fail if it ends first."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        line = proc.stdout.readline()
+        if not line:
+            pytest.fail(f"ended before {marker!r}: {proc.stderr.read()[-2000:]}")
+        if marker in line:
+            return
+    pytest.fail(f"no {marker!r} within {timeout}s")
+
+
+def _stop(procs):
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.communicate()
+
+
+HEARTBEAT = 5  # seconds: --heartbeat-timeout of the runs that lose a process
+
+
+def test_two_processes_give_the_one_process_summary_also_after_a_process_dies(tmp_path):
+    """A 2-process sweep whose process 1 is killed after the first bucket: process 0 stops
+    within the heartbeat timeout with one line, keeping the bucket; the --resume that follows
+    (process 0 sends the finished bucket to process 1) gives the summary of one process with
+    the same 4 devices. Process 1 never writes. And when process 0 dies, process 1 stops at
+    once with one line (JAX's client aborts it; the line replaces the C++ stack dump)."""
     one, two, elsewhere = tmp_path / "one", tmp_path / "two", tmp_path / "process1"
     # The reference: one process with the same 4 devices (the same blocks of runs per device).
     reference = _start([*TINY, "--out", str(one)], devices=4)
-    (rc0, out0, err0), (rc1, out1, err1) = _two_processes(two, elsewhere)
+    watch = ["--heartbeat-timeout", str(HEARTBEAT)]
+    procs = _launch(two, elsewhere, watch)
+    try:
+        _read_until(procs[0], "bucket 1/2")
+        procs[1].kill()
+        killed = time.monotonic()
+        rc0, _, err0 = _finish(procs[0], timeout=60)
+        waited = time.monotonic() - killed
+    finally:
+        _stop(procs)
+    assert rc0 == 1, err0[-3000:]
+    lines = err0.strip().splitlines()
+    assert len(lines) == 1 and "process 0 of 2 stopped" in lines[0], err0[-3000:]
+    assert f"finished buckets are kept in {two}" in lines[0] and "--resume" in lines[0]
+    assert waited < HEARTBEAT + 20, waited
+    assert len(list(two.glob("bucket_*.npz"))) == 1 and not (two / ".lock").exists()
+    assert not elsewhere.exists()
+
+    (rc0, out0, err0), (rc1, out1, err1) = _two_processes(two, elsewhere, ["--resume", *watch])
     assert _finish(reference)[0] == 0
     assert rc0 == 0, err0[-3000:]
     assert rc1 == 0, err1[-3000:]
     assert "process 0 of 2, 2 of 4 cpu device(s)" in out0 and "m*" in out0  # the table
+    assert "bucket 1/2 widths [4, 8]: finished earlier" in out0
     assert "process 1 of 2" in out1 and "m*" not in out1 and "bucket" not in out1
     # Process 1 was given its own --out: it never created it (it neither writes nor reads).
     assert not elsewhere.exists()
     expected = json.loads((one / "summary.json").read_text())
     summary = json.loads((two / "summary.json").read_text())
-    assert summary["devices"] == 4 and summary["compiles"] == 2
+    assert summary["devices"] == 4 and summary["compiles"] == 1  # the second bucket only
+    del summary["compiles"], expected["compiles"]
     assert _comparable(summary) == _comparable(expected)
     assert sorted(p.name for p in two.iterdir()) == sorted(p.name for p in one.iterdir())
 
-    # Resume with one bucket missing: process 0 reads the other from its folder and sends it
-    # to process 1 (whose folder is empty), so both skip it and compute the same bucket.
-    victim = sorted(two.glob("bucket_*.npz"))[0]
-    victim.unlink()
-    (rc0, out0, err0), (rc1, _, err1) = _two_processes(two, elsewhere, ["--resume"])
-    assert rc0 == 0 and rc1 == 0, err0[-3000:] + err1[-3000:]
-    assert "finished earlier" in out0 and victim.exists() and not elsewhere.exists()
-    resumed = json.loads((two / "summary.json").read_text())
-    assert resumed["compiles"] == 1
-    for key in ("threshold", "drift_exponent", "runs", "threshold_vs_horizon"):
-        assert resumed[key] == expected[key], key
+    # Process 0 dies: JAX's client stops process 1 at once (exit 134), with one line.
+    procs = _launch(tmp_path / "three", elsewhere, watch)
+    try:
+        _read_until(procs[1], "jax.distributed: process 1 of 2")
+        procs[0].kill()
+        rc1, _, err1 = _finish(procs[1], timeout=60)
+    finally:
+        _stop(procs)
+    assert rc1 != 0
+    lines = err1.strip().splitlines()
+    assert len(lines) == 1 and "process 1 of 2 stopped" in lines[0], err1[-3000:]
+    assert "process 0 keeps the finished buckets" in lines[0] and "Check failure" not in err1
 
 
 INSPECT = """

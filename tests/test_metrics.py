@@ -318,3 +318,17 @@ def test_lin_gap_in_a_training_run_starts_at_zero_and_grows_with_the_step():
     gap = res.metrics["lin_gap"]  # (seeds, widths, L)
     assert np.all(gap[..., 0] == 0.0) and np.all(gap[..., 1:] > 0)
     assert np.all(gap[:, 2, -1] < gap[:, 0, -1])  # m = 256 is lazier than m = 8
+
+
+def test_host_eigenvalues_have_the_device_jvp_and_nan_for_non_finite_input():
+    A = jax.random.normal(jax.random.key(3), (2, 5, 5))
+    A = A + jnp.swapaxes(A, -1, -2)
+    dA = jax.random.normal(jax.random.key(4), (2, 5, 5))
+    dA = dA + jnp.swapaxes(dA, -1, -2)
+    w, dw = jax.jvp(metrics.eigvalsh_host, (A,), (dA,))
+    w_ref, dw_ref = jax.jvp(jnp.linalg.eigvalsh, (A,), (dA,))
+    np.testing.assert_allclose(w, w_ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dw, dw_ref, rtol=1e-4, atol=1e-4)
+    bad = A.at[1, 0, 0].set(jnp.nan)
+    w = jax.jit(metrics.eigvalsh_host)(bad)  # not a CpuCallback error
+    assert np.isfinite(np.asarray(w[0])).all() and np.isnan(np.asarray(w[1])).all()

@@ -149,7 +149,10 @@ def test_cli_help_lists_every_field_and_print_config_resolves():
     assert proc.returncode == 0
     for field in ("widths", "train.steps", "train.critic", "bucket_ratio"):
         assert f"  {field} (" in proc.stdout, field
-    assert "quick: 10000" in proc.stdout and "tiny: 20" in proc.stdout  # preset values shown
+    # The values shown are the quick preset's, what a bare command runs; the others' beside.
+    assert "A bare command runs the quick preset." in " ".join(proc.stdout.split())
+    assert "  train.steps (int) = 10000  [paper: 23000, tiny: 20]" in proc.stdout
+    assert "  widths (tuple[int, ...]) = [16, 23, 32," in proc.stdout  # not the class defaults
     proc = _cli("--preset", "tiny", "--set", "train.steps=7", "--print-config")
     assert proc.returncode == 0, proc.stderr
     cfg = json.loads(proc.stdout)

@@ -317,3 +317,51 @@ def test_scalar_critic_factorisation_matches_the_dense_form():
 
 def width_mask_of(M, m):
     return (jnp.arange(M) < m).astype(jnp.float32)
+
+
+# ----------------------------------------------------------------------------- transformations
+
+
+def test_validation_lets_traced_values_through_jit_vmap_and_grad(data):
+    """hparams, gram_spectrum and suggest_lr on traced values: checks apply to concrete
+    values only, so a jitted run may build its own hyper-parameters and step size."""
+    X, Y = data
+    cfg = dataclasses.replace(CFG, width=8, steps=3, log_every=1)
+    lr = jax.jit(lambda x: cfg.hparams(lr=x, width=jnp.int32(4)).lr)(0.25)
+    assert float(lr) == 0.25
+    assert jax.vmap(lambda x: cfg.hparams(lr=x).lr)(jnp.array([0.1, 0.2])).shape == (2,)
+    assert float(jax.grad(lambda x: 2.0 * cfg.hparams(lambda_adv=x).lambda_adv)(1.0)) == 2.0
+    # Host float64 functions run through a callback under jit (and vmap), same numbers.
+    spec, traced = prd_jax.gram_spectrum(X), jax.jit(prd_jax.gram_spectrum)(X)
+    np.testing.assert_allclose([float(v) for v in traced], list(spec), rtol=1e-6)
+    eta = prd_jax.suggest_lr(X, 1)
+    np.testing.assert_allclose(float(jax.jit(prd_jax.suggest_lr)(X)), eta, rtol=1e-6)
+    batch = jax.vmap(prd_jax.suggest_lr)(jnp.stack([X, 2.0 * X]))  # H-inf scales as |x|^2
+    np.testing.assert_allclose(np.asarray(batch), [eta, eta / 4], rtol=1e-6)
+
+    def run(x, lr=None):  # a jitted run that picks its own step size from its data
+        hp = cfg.hparams(lr=prd_jax.suggest_lr(x, 1) if lr is None else lr)
+        return make_train(cfg)(jax.random.key(0), hp, x, Y).metrics["loss_sup"]
+
+    np.testing.assert_allclose(jax.jit(run)(X), jax.jit(run)(X, eta), rtol=1e-5, atol=1e-6)
+
+
+def test_forward_mode_differentiates_a_run_and_grad_says_why_it_cannot(data):
+    """jax.jvp through a whole run works on CPU (the host eigenvalue callback has a JVP);
+    reverse mode stops at the log blocks' fori_loop, whose trip count is traced: JAX's own
+    one-line error, documented (docs/when_things_go_wrong.md)."""
+    X, Y = data
+    cfg = dataclasses.replace(CFG, width=8, steps=3, log_every=1)
+    train = make_train(cfg)
+
+    def final(x):
+        metrics = train(jax.random.key(1), cfg.hparams(lr=0.1), x, Y).metrics
+        return jnp.stack([metrics["loss_sup"][-1], metrics["kernel_dev"][-1]])
+
+    dX = 1e-3 * jnp.cos(jnp.arange(X.size, dtype=X.dtype)).reshape(X.shape)
+    jvp = jax.jit(lambda x: jax.jvp(final, (x,), (dX,)))  # one compiled program, three calls
+    _, tangent = jvp(X)
+    fd = (jvp(X + dX)[0] - jvp(X - dX)[0]) / 2
+    np.testing.assert_allclose(np.asarray(tangent), np.asarray(fd), rtol=2e-2, atol=1e-6)
+    with pytest.raises(ValueError, match="Reverse-mode differentiation does not work"):
+        jax.grad(lambda x: final(x)[0])(X)

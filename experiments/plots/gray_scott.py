@@ -8,6 +8,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from experiments.plots.style import footer, save
+from prd_jax.results import savefig_atomic
 from prd_jax.turing import stability as st
 
 CLASS_COLOURS = {
@@ -114,8 +115,10 @@ def plot_map(results, arrays, path) -> None:
     )
     fig.tight_layout()
     footer(fig, results)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        savefig_atomic(fig, path, dpi=100, bbox_inches="tight")
+    finally:
+        plt.close(fig)
 
 
 def plot_stability(path) -> None:
@@ -191,8 +194,10 @@ def plot_stability(path) -> None:
     )
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    try:
+        savefig_atomic(fig, path, dpi=100)
+    finally:
+        plt.close(fig)
 
 
 def plot_pattern_comparison(results, arrays, path) -> None:

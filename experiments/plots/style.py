@@ -34,10 +34,15 @@ def fmt(x, digits=3):
 
 
 def save(fig, path, title=None):
+    """Write ``fig`` to ``path`` atomically (``prd_jax.results.savefig_atomic``) and close it."""
+    from prd_jax.results import savefig_atomic
+
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.savefig(Path(path), dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        savefig_atomic(fig, Path(path), dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)
 
 
 def log_steps_axis(results):

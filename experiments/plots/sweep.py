@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments.sweep_report import per_octave
+from prd_jax.results import WriteError, savefig_atomic
 
 MODES = ("supervised", "adversarial")
 MODE_COLOR = {"supervised": "tab:blue", "adversarial": "tab:red"}
@@ -472,10 +473,12 @@ def plot_all(summary: dict, runs: dict, out, log=print) -> list[pathlib.Path]:
                 warnings.simplefilter("ignore")  # empty log axes and the like: judged here
                 fig = draw(summary, runs)
                 path = out / name
-                fig.savefig(path, dpi=110)
+                savefig_atomic(fig, path, dpi=110)  # never a partial PNG under its name
             paths.append(path)
         except Skip as why:
             log(f"figure {name} skipped: {why}")
+        except WriteError:  # a full or read-only disk is the folder's problem: one line, up
+            raise
         except Exception as err:  # noqa: BLE001 - a figure must never lose the results
             first = (str(err).strip().splitlines() or [""])[0][:200]
             log(f"figure {name} skipped: could not be drawn ({type(err).__name__}: {first})")
