@@ -245,14 +245,36 @@ def make_main(name: str, doc: str, presets: dict, run, plot):
             written.append(json_path)
             note = "(--resume: the finished results of this config, nothing recomputed)"
         saved, loaded = reused
-        plot(saved, loaded, png_path)
-        print(f"{name}: wrote {json_path}, {png_path} {note}")
+        drawn = draw_figure(plot, saved, loaded, png_path)
+        print(f"{name}: wrote {json_path}" + (f", {png_path}" if drawn else "") + f" {note}")
         for c in saved.get("claims", []):
             print(claim_line(c))
         sys.stdout.flush()
         return saved
 
     return main
+
+
+def draw_figure(plot, saved, loaded, png_path) -> bool:
+    """``plot(saved, loaded, png_path)``; a figure that cannot be drawn (nothing to show: every
+    run diverged, say) is one line on stderr and no PNG, never a lost result: the JSON is
+    already written. A full or read-only disk (``WriteError``) and Ctrl-C propagate."""
+    import matplotlib.pyplot as plt
+
+    try:
+        plot(saved, loaded, png_path)
+        return True
+    except WriteError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the numbers are written; only the picture is lost
+        first = (str(err).strip().splitlines() or [""])[0][:200]
+        sys.stderr.write(
+            f"figure {Path(png_path).name} skipped: could not be drawn "
+            f"({type(err).__name__}: {first})\n"
+        )
+        return False
+    finally:
+        plt.close("all")
 
 
 def _finished(json_path: Path, npz_path: Path):

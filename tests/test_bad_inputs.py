@@ -399,10 +399,11 @@ def test_cli_bad_input_exits_2_with_one_line_and_changes_no_file(
 def test_theorem2_with_diverging_runs_is_one_line(tmp_path, capsys):
     """``theorem2 --set lr_safety=100``: every run diverges; claims.upper_bound used to raise
     IndexError on an empty ratio array and write nothing."""
-    with pytest.raises(SystemExit) as stop:
-        theorem2.main(["--preset", "tiny", "--set", "lr_safety=100", "--out", str(tmp_path)])
+    saved = theorem2.main(["--preset", "tiny", "--set", "lr_safety=100", "--out", str(tmp_path)])
     lines = capsys.readouterr().err.strip().splitlines()
-    assert stop.value.code in (0, 2) and len(lines) <= 1, lines
+    assert len(lines) <= 1, lines  # at most: the figure that has nothing to show, skipped
+    assert (tmp_path / "theorem2.json").exists() and saved["claims"]
+    assert all(c["verdict"] != "holds" for c in saved["claims"] if c["runs_used"] == 0)
 
 
 def test_print_config_into_a_closed_pipe_is_quiet():
