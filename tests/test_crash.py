@@ -17,14 +17,17 @@ from experiments import sweep
 from prd_jax import results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The tiny preset: two buckets ([4, 8] and [16]), compiled once per pytest process.
-CFG = sweep.PRESETS["tiny"]
+# The tiny preset's fixed grid: two buckets ([4, 8] and [16]), compiled once per process; and
+# the tiny preset itself, a search (a few rounds of one bucket each).
+CFG = dataclasses.replace(sweep.PRESETS["tiny"], search=False)
+SEARCH = sweep.PRESETS["tiny"]
 TIMING = ("wall_seconds", "compiles")  # how long, and how much this process had to compile
 
 
-def _start(out, *extra):
+def _start(out, *extra, search=False):
     env = dict(os.environ, PYTHONPATH=ROOT, PYTHONUNBUFFERED="1")
     cmd = [sys.executable, "-m", "experiments.sweep", "--preset", "tiny", "--out", out]
+    cmd += [] if search else ["--set", "search=false"]
     return subprocess.Popen(
         [*cmd, *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
@@ -77,6 +80,32 @@ def test_sigkill_at_a_random_moment_then_resume_matches(uninterrupted, tmp_path,
     expected = json.loads(json.dumps(_comparable(uninterrupted[1])))  # as written to disk
     assert _comparable(summary) == expected
     assert not list(out.glob("*.tmp")) and not list(out.glob("*.corrupt"))
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    out = tmp_path_factory.mktemp("searched")
+    return out, sweep.run(SEARCH, out, log=lambda *_: None)
+
+
+def test_sigkill_during_a_search_then_resume_matches_and_trains_nothing_twice(searched, tmp_path):
+    out = tmp_path / "killed"
+    proc = _start(str(out), search=True)
+    assert _wait_for_line(proc, "round 2"), proc.stderr.read()  # the start block is finished
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    kept = {p: p.stat().st_mtime_ns for p in out.glob("bucket_*.npz")}
+    assert kept  # at least the start block's bucket survived
+    resumed = _start(str(out), "--resume", search=True)
+    stdout, stderr = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, stderr
+    assert "round 1 (all modes)" in stdout and "finished earlier" in stdout
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # none rewritten
+    summary = json.loads((out / "summary.json").read_text())
+    expected = json.loads(json.dumps(_comparable(searched[1])))
+    for key in ("threshold", "runs", "claims", "threshold_vs_horizon"):
+        assert summary[key] == expected[key], key
+    assert summary["search"]["stops"] == expected["search"]["stops"]
 
 
 # Ctrl-C at several moments of the tiny sweep: (line of stdout to wait for, or None for the

@@ -415,8 +415,9 @@ def collapse_figure(summary, runs):
             T = [r["step"] for r in rows]
             a = _finite([r["alpha"] for r in rows])
             ci = np.array([_finite(r["alpha_ci"]) for r in rows])
-            axes[0].errorbar(T, a, yerr=[a - ci[:, 0], ci[:, 1] - a], fmt="o", color=color,
-                             ms=4, capsize=2)  # fmt: skip
+            # Bars only where the interval exists (one seed: none), never negative (rounding).
+            err = np.nan_to_num(np.clip([a - ci[:, 0], ci[:, 1] - a], 0, None))
+            axes[0].errorbar(T, a, yerr=err, fmt="o", color=color, ms=4, capsize=2)
         axes[1].plot(steps[later], C, "-", color=color, label=f"{mode}: C(T)")
         ax = axes[2]
         shown = per_octave(np.unique(w))
