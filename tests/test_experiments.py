@@ -319,7 +319,7 @@ def test_figures_index(produce):
     assert "boom" in text
     assert "| experiment | status | wall time | claims |" in text
     assert "| runs used / diverged | verdict | note |" in text
-    for n in NAMES:
+    for n in names:
         records = json.loads((out / f"{n}.json").read_text())["claims"]
         assert f"Claims: {figures.verdict_counts(records)}." in text, n
     assert "check: **passes**" in text  # checks are labelled apart from the paper's claims
