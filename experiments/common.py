@@ -85,7 +85,7 @@ def claim_line(c: dict) -> str:
     the runs it rests on, and for an inconclusive comparison the smallest effect it could have
     detected."""
     mark = VERDICT_MARKS.get(c["verdict"], c["verdict"])
-    if c["kind"] == "check" and c["verdict"] != "passes":
+    if c.get("kind") == "check" and c["verdict"] != "passes":
         mark = f"check {c['verdict']}".replace("fails", "FAILS")
     value = c.get("effect", c["measured"])
     value = "not measured" if value is None or value == [] else short(value)
@@ -107,7 +107,7 @@ def underpowered_by(c: dict) -> float | None:
     """The smallest effect an inconclusive comparison could have detected (80% power, 5%
     two-sided), or None (not a comparison, not inconclusive, or not computable)."""
     d = c.get("detectable_effect")
-    if c["kind"] != "comparison" or c["verdict"] != "inconclusive" or d is None:
+    if c.get("kind") != "comparison" or c["verdict"] != "inconclusive" or d is None:
         return None
     return float(d) if math.isfinite(d) else None
 

@@ -18,6 +18,7 @@ Host-side NumPy; nothing here trains. ``experiments/sweep_report.py`` formats th
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -232,151 +233,207 @@ def analyze(
       n_boot: bootstrap replicates (the same picks for every horizon of a mode, and one set
         over the union of the seeds for the cross-mode ratios).
     """
-    log_steps = np.asarray(log_steps)
-    horizon = int(log_steps[-1])
-    horizons = [int(T) for T in horizons]
-    ref = reference_step(log_steps)
-    lam = np.asarray(runs["run_lambda_adv"], np.float64)
-    width = np.asarray(runs["run_width"])
-    seed = np.asarray(runs["run_seed"])
-    diverged = np.asarray(runs["diverged"], bool)
-    names = mode_names(lam)
-    metric, thr = criteria[primary]
-    thetas = thetas or {"criterion": thr}
-    t_b = {c: breakdown.breakdown_steps(runs[m], log_steps, t) for c, (m, t) in criteria.items()}
-    universe = np.unique(seed)
-    picks_u = breakdown.bootstrap_picks(len(universe), n_boot, np.random.default_rng(seed + 1))
-    idx = {int(T): int(np.searchsorted(log_steps, T)) for T in horizons}
-    D = law.running_max(runs[metric])
-    out = {"modes": {}, "names": {names[v]: v for v in names}, "reference_step": ref}
+    sw = _sweep(runs, log_steps, criteria, primary, horizons, n_boot, seed)
+    thetas = thetas or {"criterion": criteria[primary][1]}
+    out = {"modes": {}, "names": {sw.names[v]: v for v in sw.names}, "reference_step": sw.ref}
     est, est_u, fits = {}, {}, {}
-    for v, name in names.items():
-        sel = lam == v
-        w, s, d = width[sel], seed[sel], diverged[sel]
-        tb = t_b[primary][sel]
-        picks = breakdown.bootstrap_picks(len(np.unique(s)), n_boot, np.random.default_rng(seed))
-        rec = {
-            "lambda_adv": v,
-            "outcomes": {
-                "runs": int(sel.sum()),
-                "broken": int(((tb <= horizon) & ~d).sum()),
-                "censored": int((~(tb <= horizon) & ~d).sum()),
-                "diverged": int(d.sum()),
-            },
-        }
-        if d.all():
-            out["modes"][name] = rec | {"all_diverged": True}
-            continue
-        curve, per_t = [], {}
-        for T in log_steps[log_steps > 0]:
-            th = breakdown.estimate_threshold(w, s, tb <= T, ~d, picks=picks)
-            per_t[int(T)] = th
-            curve.append(
-                {k: v2 for k, v2 in threshold_json(th, int(T)).items() if k in _CURVE_KEYS}
-            )
-        est[name] = per_t
-        est_u[name] = breakdown.estimate_threshold(
-            w, s, tb <= horizon, ~d, picks=picks_u, seed_ids=universe
+    for v, name in sw.names.items():
+        sel = sw.lam == v
+        picks = breakdown.bootstrap_picks(
+            len(np.unique(sw.seed[sel])), n_boot, np.random.default_rng(seed)
         )
-        at_ref = per_t[ref]
-        unbroken_ref = ~(tb <= ref) & ~d
-        changed = int((unbroken_ref & (tb <= horizon)).sum())
-        change = breakdown.threshold_change(
-            at_ref, per_t[horizon], changed, int(unbroken_ref.sum())
-        )
-        fits[name] = {
-            T: law.fit_law(w, s, D[sel][:, idx[T]], T, picks=picks_u, seed_ids=universe)
-            for T in horizons
-        }
-        law_check = []
-        for T in horizons:
-            m_law = float(law.law_threshold(fits[name][T].log_c, fits[name][T].alpha, thr))
-            th = per_t[T]
-            ok = th.position == breakdown.INSIDE and math.isfinite(m_law) and m_law > 0
-            law_check.append(
-                {
-                    "step": T,
-                    "m_law": m_law if math.isfinite(m_law) else None,
-                    "m_isotonic": th.m_star if th.position == breakdown.INSIDE else None,
-                    "octaves_apart": abs(math.log2(m_law / th.m_star)) if ok else None,
-                }
-            )
-        boots_h = np.stack([per_t[T].boots for T in horizons], axis=1)
-        beta = law.horizon_law(
-            horizons, [per_t[T].m_star if per_t[T].position == "inside" else math.nan
-                       for T in horizons], boots_h, level=per_t[horizon].level,
-        )  # fmt: skip
-        rec |= {
-            "threshold": threshold_json(per_t[horizon], horizon),
-            "threshold_vs_horizon": curve,
-            "change": change_json(change, ref, horizon, name),
-            "survival": survival_by_width(w, tb, d, horizon),
-            "law": [law_json(fits[name][T]) for T in horizons],
-            "law_check": law_check,
-            "beta": json_ready(beta._asdict()),
-            "criteria": {
-                c: threshold_json(
-                    breakdown.estimate_threshold(w, s, t_b[c][sel] <= horizon, ~d, picks=picks),
-                    horizon,
-                )
-                for c in criteria
-            },
-        }
+        rec = _mode_record(sw, sel, picks, est, est_u, fits, name, v)
         out["modes"][name] = rec
-    # Against supervision: ratios from the laws (several theta) and from the isotonic fits.
     sup = "supervised" if "supervised" in est else None
-    m_sup = est[sup][horizon] if sup else None
     for name, rec in out["modes"].items():
-        if name == sup or name not in est or sup is None:
-            continue
-        sel_a, sel_s = lam == names_inv(names, name), lam == 0.0
-        level = est[name][horizon].level
+        if name != sup and name in est and sup is not None:
+            rec |= _ratios(sw, est, est_u, fits, name, sup, thetas)
+    m_sup = est[sup][sw.horizon] if sup else None
+    for name, rec in out["modes"].items():
+        if name in est:
+            rec["breakdown_time_exponent"] = _late_exponent(sw, names_inv(sw.names, name), m_sup)
+    return json_ready(out)
 
-        def paired(tb_all, sel):
-            return breakdown.estimate_threshold(
-                width[sel], seed[sel], tb_all[sel] <= horizon, ~diverged[sel], picks=picks_u,
-                seed_ids=universe,
-            )  # fmt: skip
 
-        rec["ratio_by_theta"] = []
-        for k, t in thetas.items():
-            tb_t = breakdown.breakdown_steps(runs[metric], log_steps, t)
-            ta, ts = paired(tb_t, sel_a), paired(tb_t, sel_s)
-            rec["ratio_by_theta"].append(
-                {
-                    "label": k,
-                    "theta": t,
-                    "m_star": {
-                        name: breakdown.describe_threshold(ta),
-                        sup: breakdown.describe_threshold(ts),
-                    },  # fmt: skip
-                    "isotonic": _isotonic_ratio(ta, ts, level),
-                    "law": _ratio_json(
-                        *law.threshold_ratio(fits[name][horizon], fits[sup][horizon], t), t, k
-                    ),
-                }
-            )
-        rec["ratio_isotonic"] = _isotonic_ratio(est_u[name], est_u[sup], level)
-        rec["ratio_by_criterion"] = {
-            c: _isotonic_ratio(paired(t_b[c], sel_a), paired(t_b[c], sel_s), level)
-            for c in criteria
-        }
-    # The censored T_b exponent where the fitting phase alone breaks nothing: above m*_sup.
+class _Sweep(NamedTuple):
+    """The arrays and constants every part of ``analyze`` reads."""
+
+    runs: dict
+    log_steps: np.ndarray
+    horizon: int
+    horizons: list
+    ref: int
+    lam: np.ndarray
+    width: np.ndarray
+    seed: np.ndarray
+    diverged: np.ndarray
+    names: dict
+    criteria: dict
+    primary: str
+    t_b: dict  # {criterion: (B,) breakdown steps}
+    universe: np.ndarray  # every seed id, for the paired cross-mode bootstrap
+    picks_u: np.ndarray
+    idx: dict  # {horizon: index into log_steps}
+    running_max: np.ndarray  # (B, L) of the primary metric
+
+
+def _sweep(runs, log_steps, criteria, primary, horizons, n_boot, seed) -> _Sweep:
+    log_steps = np.asarray(log_steps)
+    seeds = np.asarray(runs["run_seed"])
+    universe = np.unique(seeds)
+    lam = np.asarray(runs["run_lambda_adv"], np.float64)
+    return _Sweep(
+        runs=runs,
+        log_steps=log_steps,
+        horizon=int(log_steps[-1]),
+        horizons=[int(T) for T in horizons],
+        ref=reference_step(log_steps),
+        lam=lam,
+        width=np.asarray(runs["run_width"]),
+        seed=seeds,
+        diverged=np.asarray(runs["diverged"], bool),
+        names=mode_names(lam),
+        criteria=criteria,
+        primary=primary,
+        t_b={c: breakdown.breakdown_steps(runs[m], log_steps, t) for c, (m, t) in criteria.items()},
+        universe=universe,
+        picks_u=breakdown.bootstrap_picks(len(universe), n_boot, np.random.default_rng(seed + 1)),
+        idx={int(T): int(np.searchsorted(log_steps, T)) for T in horizons},
+        running_max=law.running_max(runs[criteria[primary][0]]),
+    )
+
+
+def _mode_record(sw: _Sweep, sel, picks, est, est_u, fits, name, v) -> dict:
+    """One mode's record: outcomes, m* at every log step and its change, survival, the law at
+    every horizon and its check against the isotonic m*, beta, and m* under every criterion.
+    Fills ``est``, ``est_u`` and ``fits`` for the cross-mode part."""
+    w, s, d = sw.width[sel], sw.seed[sel], sw.diverged[sel]
+    tb, horizon = sw.t_b[sw.primary][sel], sw.horizon
+    rec = {
+        "lambda_adv": v,
+        "outcomes": {
+            "runs": int(sel.sum()),
+            "broken": int(((tb <= horizon) & ~d).sum()),
+            "censored": int((~(tb <= horizon) & ~d).sum()),
+            "diverged": int(d.sum()),
+        },
+    }
+    if d.all():
+        return rec | {"all_diverged": True}
+    curve, per_t = [], {}
+    for T in sw.log_steps[sw.log_steps > 0]:
+        th = breakdown.estimate_threshold(w, s, tb <= T, ~d, picks=picks)
+        per_t[int(T)] = th
+        curve.append({k: v2 for k, v2 in threshold_json(th, int(T)).items() if k in _CURVE_KEYS})
+    est[name] = per_t
+    est_u[name] = breakdown.estimate_threshold(
+        w, s, tb <= horizon, ~d, picks=sw.picks_u, seed_ids=sw.universe
+    )
+    unbroken_ref = ~(tb <= sw.ref) & ~d
+    changed = int((unbroken_ref & (tb <= horizon)).sum())
+    change = breakdown.threshold_change(
+        per_t[sw.ref], per_t[horizon], changed, int(unbroken_ref.sum())
+    )
+    fits[name] = {
+        T: law.fit_law(
+            w, s, sw.running_max[sel][:, sw.idx[T]], T, picks=sw.picks_u, seed_ids=sw.universe
+        )
+        for T in sw.horizons
+    }
+    boots_h = np.stack([per_t[T].boots for T in sw.horizons], axis=1)
+    beta = law.horizon_law(
+        sw.horizons, [per_t[T].m_star if per_t[T].position == "inside" else math.nan
+                      for T in sw.horizons], boots_h, level=per_t[horizon].level,
+    )  # fmt: skip
+    crit = {
+        c: threshold_json(
+            breakdown.estimate_threshold(w, s, sw.t_b[c][sel] <= horizon, ~d, picks=picks),
+            horizon,
+        )
+        for c in sw.criteria
+    }
+    return rec | {
+        "threshold": threshold_json(per_t[horizon], horizon),
+        "threshold_vs_horizon": curve,
+        "change": change_json(change, sw.ref, horizon, name),
+        "survival": survival_by_width(w, tb, d, horizon),
+        "law": [law_json(fits[name][T]) for T in sw.horizons],
+        "law_check": _law_check(fits[name], per_t, sw.horizons, sw.criteria[sw.primary][1]),
+        "beta": json_ready(beta._asdict()),
+        "criteria": crit,
+    }
+
+
+def _law_check(fits: dict, per_t: dict, horizons, thr) -> list[dict]:
+    """The law's m* against the isotonic m* at every horizon (octaves apart where both exist)."""
+    checks = []
+    for T in horizons:
+        m_law = float(law.law_threshold(fits[T].log_c, fits[T].alpha, thr))
+        th = per_t[T]
+        ok = th.position == breakdown.INSIDE and math.isfinite(m_law) and m_law > 0
+        checks.append(
+            {
+                "step": T,
+                "m_law": m_law if math.isfinite(m_law) else None,
+                "m_isotonic": th.m_star if th.position == breakdown.INSIDE else None,
+                "octaves_apart": abs(math.log2(m_law / th.m_star)) if ok else None,
+            }
+        )
+    return checks
+
+
+def _ratios(sw: _Sweep, est, est_u, fits, name, sup, thetas) -> dict:
+    """A mode against supervision: the ratio of thresholds from the laws (several theta) and
+    from the isotonic fits (paired bootstrap over the union of the seeds), per criterion."""
+    sel_a, sel_s = sw.lam == names_inv(sw.names, name), sw.lam == 0.0
+    level = est[name][sw.horizon].level
+    metric = sw.criteria[sw.primary][0]
+
+    def paired(tb_all, sel):
+        return breakdown.estimate_threshold(
+            sw.width[sel], sw.seed[sel], tb_all[sel] <= sw.horizon, ~sw.diverged[sel],
+            picks=sw.picks_u, seed_ids=sw.universe,
+        )  # fmt: skip
+
+    by_theta = []
+    for k, t in thetas.items():
+        tb_t = breakdown.breakdown_steps(sw.runs[metric], sw.log_steps, t)
+        ta, ts = paired(tb_t, sel_a), paired(tb_t, sel_s)
+        law_ratio = law.threshold_ratio(fits[name][sw.horizon], fits[sup][sw.horizon], t)
+        by_theta.append(
+            {
+                "label": k,
+                "theta": t,
+                "m_star": {
+                    name: breakdown.describe_threshold(ta),
+                    sup: breakdown.describe_threshold(ts),
+                },
+                "isotonic": _isotonic_ratio(ta, ts, level),
+                "law": _ratio_json(*law_ratio, t, k),
+            }
+        )
+    return {
+        "ratio_by_theta": by_theta,
+        "ratio_isotonic": _isotonic_ratio(est_u[name], est_u[sup], level),
+        "ratio_by_criterion": {
+            c: _isotonic_ratio(paired(sw.t_b[c], sel_a), paired(sw.t_b[c], sel_s), level)
+            for c in sw.criteria
+        },
+    }
+
+
+def _late_exponent(sw: _Sweep, v: float, m_sup) -> dict:
+    """The censored T_b exponent where the fitting phase alone breaks nothing: above m*_sup."""
     floor = m_sup.m_star if m_sup is not None and m_sup.position == breakdown.INSIDE else None
     if m_sup is not None and m_sup.position == breakdown.BELOW:
         floor = 0.0
-    for name, rec in out["modes"].items():
-        if name not in est:
-            continue
-        v = names_inv(names, name)
-        late = (lam == v) & ~diverged & (width > (floor if floor is not None else math.inf))
-        observed, t_hi, t_lo = breakdown_intervals(t_b[primary][late], log_steps, horizon)
-        fit = breakdown.fit_censored_power_law(width[late], t_hi, observed, t_lo)
-        rec["breakdown_time_exponent"] = breakdown.censored_fit_json(fit) | {
-            "min_width": floor,
-            "restriction": "widths above the supervised m* at the horizon",
-        }
-    return json_ready(out)
+    late = (sw.lam == v) & ~sw.diverged & (sw.width > (floor if floor is not None else math.inf))
+    observed, t_hi, t_lo = breakdown_intervals(sw.t_b[sw.primary][late], sw.log_steps, sw.horizon)
+    fit = breakdown.fit_censored_power_law(sw.width[late], t_hi, observed, t_lo)
+    return breakdown.censored_fit_json(fit) | {
+        "min_width": floor,
+        "restriction": "widths above the supervised m* at the horizon",
+    }
 
 
 _CURVE_KEYS = ("step", "m_star", "position", "bound", "ci", "ci_beyond_grid", "text", "ci_text")

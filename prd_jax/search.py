@@ -191,11 +191,6 @@ def propose(
         + f"; interval at T={horizons[-1]}: {breakdown.describe_threshold(final)[1]}"
     )
 
-    def block(ws, ss, reason):
-        todo_w = [w for w in sorted(set(ws)) if any((w, s) not in done for s in ss)]
-        ss = sorted(set(ss))
-        return Block((float(mode),), tuple(todo_w), tuple(ss), reason) if todo_w else None
-
     above = [T for T, t in th.items() if t.position == breakdown.ABOVE]
     below = [T for T, t in th.items() if t.position == breakdown.BELOW]
     lo, hi = final.ci
@@ -217,11 +212,26 @@ def propose(
         new.append(down)
         why.append(f"m* below the narrowest width {widths[0]} at T={below}")
     if new:
-        b = block(new, base_seeds, "extend: " + "; ".join(why))
+        b = _block(mode, done, new, base_seeds, "extend: " + "; ".join(why))
         return Decision(b, "", where) if b else Decision(None, "no new runs to extend", where)
     if final.position == breakdown.FLAT:
         seeds_now = sorted(set(runs.seed.tolist()))
         return _more_seeds(mode, widths, seeds_now, cfg, done, "flat fit at 1/2", where)
+    return _refine(mode, runs, widths, final, anchor, cfg, where)
+
+
+def _block(mode, done, ws, ss, reason) -> Block | None:
+    """A block of the widths ``ws`` x seeds ``ss`` that have a pair not yet trained, or None."""
+    todo_w = [w for w in sorted(set(ws)) if any((w, s) not in done for s in ss)]
+    ss = sorted(set(ss))
+    return Block((float(mode),), tuple(todo_w), tuple(ss), reason) if todo_w else None
+
+
+def _refine(mode, runs: Runs, widths, final, anchor, cfg: SearchConfig, where) -> Decision:
+    """A bracketed m*: stop when its interval is narrow enough, else add the ladder's widths
+    in the widest gap of the interval (and its neighbours), then more seeds there."""
+    done = runs.pairs()
+    lo, hi = final.ci
     span = _span(final.ci)
     if span <= cfg.target_octaves:
         return Decision(None, "converged", where)
@@ -241,7 +251,7 @@ def propose(
     if gaps:
         widest = max(g for g, _ in gaps)
         added = sorted(w for g, w in gaps if g >= widest - 1e-9)
-        b = block(added, seeds_in, f"refine widths: interval {span:.2f} octaves")
+        b = _block(mode, done, added, seeds_in, f"refine widths: interval {span:.2f} octaves")
         if b:
             return Decision(b, "", where)
     return _more_seeds(mode, region, seeds_in, cfg, done, f"interval {span:.2f} octaves", where)

@@ -114,8 +114,9 @@ def test_two_processes_give_the_one_process_summary_also_after_a_process_dies(tm
     once with one line (JAX's client aborts it; the line replaces the C++ stack dump)."""
     one, two, elsewhere = tmp_path / "one", tmp_path / "two", tmp_path / "process1"
     # The reference: one process with the same 4 devices (the same blocks of runs per device).
-    reference = _start([*TINY, "--out", str(one)], devices=4)
-    watch = ["--heartbeat-timeout", str(HEARTBEAT)]
+    grid = ["--set", "search=false"]  # the fixed grid: its two buckets are the moments to kill
+    reference = _start([*TINY, *grid, "--out", str(one)], devices=4)
+    watch = [*grid, "--heartbeat-timeout", str(HEARTBEAT)]
     procs = _launch(two, elsewhere, watch)
     try:
         _read_until(procs[0], "bucket 1/2")
