@@ -92,6 +92,7 @@ def make_main(name: str, doc: str, presets: dict, run, plot):
         parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
         args = parser.parse_args(argv)
         cfg = cli.resolve(parser, args, presets)
+        cli.setup_compile_cache(args)
         try:
             check_writable_folder(args.out)
         except ResultsError as err:
