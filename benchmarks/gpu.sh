@@ -8,9 +8,11 @@
 #   bench/bench.json, bench.md, scaling.png   benchmarks.run --only flops,sweep (the FLOP
 #                                             fraction, compile times, scaling tables and the
 #                                             baseline comparison, on this device)
-#   sweep_paper/                              experiments.sweep --preset paper (its own files)
-#   gpu.json                                  the device, each part's wall seconds, and the
-#                                             paper sweep's time against its target (8 min)
+#   sweep_paper/                              experiments.sweep --preset paper (its own files),
+#                                             with an empty compilation cache (jax-cache/)
+#   gpu.json                                  the device, each part's wall seconds, the paper
+#                                             sweep's time against its target (8 min), its
+#                                             compile seconds, and the FLOP fraction
 # GPU_BENCH_ONLY overrides the benchmark modules run (default flops,sweep).
 # PYTHON picks the interpreter (default: .venv/bin/python if present, else python3); it must
 # have a JAX for the device (pip install -e '.[cuda]'). Nothing is downloaded.
@@ -38,7 +40,9 @@ now() { "$PYTHON" -c 'import time; print(time.time())'; }
 t0=$(now)
 "$PYTHON" -m benchmarks.run --size "$SIZE" --only "${GPU_BENCH_ONLY:-flops,sweep}" --out "$OUT/bench"
 t1=$(now)
+rm -rf "$OUT/jax-cache"  # a cold compilation cache: the time a first run takes
 "$PYTHON" -m experiments.sweep --preset "$PRESET" --out "$OUT/sweep_paper" --overwrite \
+  --compile-cache "$OUT/jax-cache" \
   > "$OUT/sweep_paper.log" 2>&1 || { tail -n 20 "$OUT/sweep_paper.log" >&2; exit 1; }
 t2=$(now)
 
@@ -49,6 +53,8 @@ import jax
 out, preset, t0, t1, t2 = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:])
 dev = jax.devices()[0]
 sweep_s = t2 - t1
+summary = json.load(open(f"{out}/sweep_paper/summary.json"))
+headline = json.load(open(f"{out}/bench/bench.json"))["headline"]
 record = {
     "device": getattr(dev, "device_kind", str(dev)),
     "backend": jax.default_backend(),
@@ -59,7 +65,10 @@ record = {
     "sweep_seconds": sweep_s,
     "sweep_target_seconds": 480.0,
     "sweep_target_met": sweep_s <= 480.0,
-    "bench_headline": json.load(open(f"{out}/bench/bench.json"))["headline"],
+    "sweep_compile_seconds": sum(summary["compile_cache"]["bucket_compile_seconds"]),
+    "sweep_buckets": summary["buckets"],
+    "flop_fraction_of_peak": headline.get("flop_fraction_of_peak"),
+    "bench_headline": headline,
 }
 json.dump(record, open(f"{out}/gpu.json", "w"), indent=1)
 print(json.dumps(record, indent=1))
