@@ -191,18 +191,31 @@ class BucketCost:
         compile_seconds + steps * (step_seconds + unit_seconds * runs * M * n * (d_in + d_out))
 
     with ``runs`` the bucket's runs (its widths times the other axes) and ``M`` its largest
-    width. The defaults are this project's 2-core CPU (measured 2026-12, JAX 0.10.2, with the
+    width. The defaults are this project's 2-core CPU (measured 2026-12-05, JAX 0.10.2, with the
     WGAN-GP critic): a bucket program compiles in 2-4 s (2 s is its floor, when the machine
     is quiet); a step of 8 runs costs about 30 us at m = 32 (overhead: ~50 fused ops) and
     0.2 ns per unit above that (8 runs, n = 32, d_in = 16, d_out = 1: 0.5 ms at m = 512).
     They are constants on purpose: the plan must not depend on the moment it is made (a
-    resumed sweep must bucket as the interrupted one did, or its buckets' keys change).
-    An accelerator's compute is far cheaper, so there the plan merges less than it could.
+    resumed sweep must bucket as the interrupted one did, or its buckets' keys change); it
+    depends on the backend only (``for_backend``: a sweep resumed on another kind of device
+    may bucket, and so compute, anew).
     """
 
     compile_seconds: float = 2.0
     step_seconds: float = 3e-5
     unit_seconds: float = 2e-10
+
+    @classmethod
+    def for_backend(cls, backend: str | None = None) -> "BucketCost":
+        """The constants of ``backend`` (default ``jax.default_backend()``): the CPU's measured
+        ones, or for an accelerator an estimate, unmeasured (no GPU has run this code yet):
+        5 s per compile, 0.2 ms per step (about 50 kernel launches and the loop's condition
+        read back by the host), 2 ps per unit (an H100's float32 rate at a third of its peak).
+        An accelerator's compute being far cheaper, the plan merges more there."""
+        backend = backend or jax.default_backend()
+        if backend == "cpu":
+            return cls()
+        return cls(compile_seconds=5.0, step_seconds=2e-4, unit_seconds=2e-12)
 
     def seconds(self, bucket, others: int, steps: int, n: int, d_in: int, d_out: int) -> float:
         """Predicted compile + run seconds of ``bucket`` (its widths) with ``others`` runs per
@@ -215,11 +228,11 @@ def cost_buckets(
     widths, *, others: int, steps: int, n: int, d_in: int, d_out: int, cost: BucketCost = None
 ) -> list[tuple[int, ...]]:
     """Buckets of sorted widths that minimise the total predicted seconds of ``cost``
-    (``BucketCost()`` by default): small widths share one padded program whenever the padded
-    work costs less than the compilations it saves; large widths, whose work dwarfs a
-    compilation, stay apart. Exact dynamic programming over contiguous runs of the sorted
+    (default ``BucketCost.for_backend()``): small widths share one padded program whenever
+    the padded work costs less than the compilations it saves; large widths, whose work
+    dwarfs a compilation, stay apart. Exact dynamic programming over contiguous runs of the sorted
     widths (a padded bucket is never worth holding a gap), deterministic given its inputs."""
-    cost = cost if cost is not None else BucketCost()
+    cost = cost if cost is not None else BucketCost.for_backend()
     ws = sorted(int(w) for w in widths)
     best = [0.0] + [np.inf] * len(ws)
     start = [0] * (len(ws) + 1)
@@ -627,7 +640,8 @@ def run_grid(
         ``bucket``, ``buckets``, ``widths``, ``step``, ``steps``, ``seconds`` (since the
         program started) and ``eta_seconds``. Off by default: on, each bucket compiles a
         second program (a host callback at each log point); its numbers are identical.
-      bucket_cost: the cost model of ``bucket_ratio=None`` (default ``BucketCost()``).
+      bucket_cost: the cost model of ``bucket_ratio=None`` (default
+        ``BucketCost.for_backend()``).
       **axes: traced axes among ``lambda_adv``, ``lr``, ``critic_lr``: a sequence is an axis
         of the grid, a scalar a constant of every run; missing ones take ``cfg``'s value.
 

@@ -37,6 +37,14 @@ def test_small_widths_share_a_program_and_large_ones_stay_apart():
     ]
     lots = dict(others=64, steps=10**6, n=64, d_in=64, d_out=4)
     assert grid.cost_buckets((16, 32, 64), **lots) == [(16,), (32,), (64,)]
+    # On an accelerator (constants estimated) compute is cheap: the paper preset merges more.
+    paper = sweep.PRESETS["paper"]
+    kw = dict(others=2 * paper.seeds, steps=paper.train.steps, n=paper.n, d_in=paper.d_in,
+              d_out=paper.d_out)  # fmt: skip
+    on = {b: grid.BucketCost.for_backend(b) for b in ("cpu", "gpu")}
+    assert on["cpu"] == grid.BucketCost() and on["gpu"].unit_seconds < on["cpu"].unit_seconds
+    gpu_plan = grid.cost_buckets(paper.widths, cost=on["gpu"], **kw)
+    assert len(gpu_plan) < len(grid.cost_buckets(paper.widths, cost=on["cpu"], **kw))
 
 
 def test_the_plan_is_the_cheapest_partition_and_deterministic():
