@@ -43,7 +43,8 @@ def main(argv=None) -> int:
                         bucket_ratio=None, lambda_adv=g["lambdas"], lr=lr)  # fmt: skip
     wall = time.perf_counter() - t0
     if args.npz:
-        np.savez(args.npz, **res.metrics, diverged=res.diverged)
+        lambda0 = prd_jax.gram_spectrum(X).lambda0
+        np.savez(args.npz, **res.metrics, diverged=res.diverged, lambda0=lambda0)
     out = {
         "cpu_devices": devices,
         "device_count": jax.device_count(),
