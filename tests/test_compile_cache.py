@@ -42,6 +42,7 @@ def test_the_suite_runs_with_its_own_cache_and_reports_it():
     assert folder.parent.name == "jax-tests" and folder.name == compile_cache.version_tag()
     assert os.environ[compile_cache.ENV_DIR] == str(folder.parent)  # for subprocesses
     assert jax.config.jax_compilation_cache_dir == str(folder)
+    jax.block_until_ready(jax.jit(lambda x: 3.0 * x + 1.0)(np.arange(7.0)))  # one entry at least
     line = compile_cache.describe()
     assert str(folder.name) in line and "hits" in line and "misses" in line
     assert compile_cache.entries(folder)[0] >= 1
