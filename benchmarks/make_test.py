@@ -54,13 +54,15 @@ def run_suite(tree: Path, label: str, python: str = sys.executable) -> dict:
     t0 = time.perf_counter()
     proc = subprocess.run([python, *COMMAND], cwd=tree, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    last = (proc.stdout.strip().splitlines() or [""])[-1]
+    lines = proc.stdout.strip().splitlines() or [""]
+    last = lines[-1]
     return {
         "run": label,
         "pytest_seconds": pytest_seconds(last),
         "wall_seconds": wall,
         "returncode": proc.returncode,
         "summary": last,
+        "failed": [line for line in lines if line.startswith(("FAILED", "ERROR"))],
         "load_average_before": load,
         "load_average_after": os.getloadavg()[0],
         "tree": str(tree),
