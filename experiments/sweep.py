@@ -249,10 +249,9 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
         f"sweep: {len(cfg.widths)} widths in {len(buckets)} buckets "
         f"(padded/exact FLOPs {grid.padding_overhead(buckets):.2f}), {cfg.seeds} seeds, "
         f"lambda_adv {list(cfg.lambda_adv)}, lr {[round(float(lr), 4) for lr in lrs]}, "
-        f"{cfg.train.steps} steps, critic {cfg.train.critic}, "
+        f"{cfg.train.steps} steps, critic {cfg.train.critic}, {compile_cache.describe()}, "
         f"{len(jax.devices())} {jax.default_backend()} device(s) "
-        f"({jax.devices()[0].device_kind}), {np.dtype(float_dtype()).name}; "
-        f"{compile_cache.describe()}"
+        f"({jax.devices()[0].device_kind}), {np.dtype(float_dtype()).name}"
     )
     if cfg.train.optimizer == "sgd":  # the limit is gradient descent's (Adam has none)
         limit = suggest_lr(X, cfg.d_out, cfg.train.train_v, safety=1.0)
@@ -281,7 +280,6 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
         "devices": len(jax.devices()),
         "backend": jax.default_backend(),
         "diverged_runs": int(runs["diverged"].sum()),
-        "compile_cache": compile_cache_record(result),
     }
     summary = sweep_report.summarize(cfg, runs, result.log_steps, spectrum, extra)
     try:
@@ -304,7 +302,8 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
         write_runs_jsonl(out / "runs.jsonl", runs, result.log_steps, lrs)
     log("")
     log(sweep_report.format_table(summary))
-    compiles = ", ".join(f"{c:.1f}" for c in extra["compile_cache"]["bucket_compile_seconds"])
+    # Machine facts, not results: logged, never in summary.json (equal sweeps, equal files).
+    compiles = ", ".join(f"{t['compile_seconds']:.1f}" for t in result.timings)
     log(f"{compile_cache.describe()}; bucket compiles {compiles} s")
     if writer:
         from experiments.plots.sweep import plot_all
@@ -349,20 +348,6 @@ def progress_logger(buckets, log):
         )
 
     return report
-
-
-def compile_cache_record(result) -> dict:
-    """The persistent compilation cache's part in a sweep (``prd_jax.compile_cache``): its
-    folder, this process's hits and misses, and the buckets' compile seconds."""
-    from prd_jax import compile_cache
-
-    folder = compile_cache.folder()
-    return {
-        "folder": str(folder) if folder is not None else None,
-        **compile_cache.stats(),
-        "bucket_compile_seconds": [t["compile_seconds"] for t in result.timings],
-        "bucket_cache_hits": [t.get("cache_hits", 0) for t in result.timings],
-    }
 
 
 def write_runs_jsonl(path, runs, log_steps, lrs=None) -> int:

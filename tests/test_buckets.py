@@ -94,10 +94,9 @@ def test_the_sweep_buckets_by_cost_by_default_and_says_so(tmp_path):
     lines = []
     summary = sweep.run(cfg, tmp_path, log=lines.append)
     assert summary["buckets"] == [[4, 8]] and summary["compiles"] <= 1
-    assert "compile cache" in lines[0] or "compile cache off" in lines[0]
-    record = summary["compile_cache"]
-    assert {"hits", "misses", "requests", "bucket_compile_seconds"} <= set(record)
-    assert len(record["bucket_compile_seconds"]) == 1
+    assert "compile cache" in lines[0] and lines[0].endswith("(cpu), float32")
+    assert any("bucket compiles" in line and "compile cache" in line for line in lines)
+    assert "compile_cache" not in summary  # machine facts stay out of the results
     config = json.loads((tmp_path / "config.json").read_text())["config"]
     assert config["bucket_ratio"] is None and "cpu_devices" not in config
 
