@@ -225,7 +225,14 @@ class BucketCost:
 
 
 def cost_buckets(
-    widths, *, others: int, steps: int, n: int, d_in: int, d_out: int, cost: BucketCost = None
+    widths,
+    *,
+    others: int,
+    steps: int,
+    n: int,
+    d_in: int,
+    d_out: int,
+    cost: BucketCost | None = None,
 ) -> list[tuple[int, ...]]:
     """Buckets of sorted widths that minimise the total predicted seconds of ``cost``
     (default ``BucketCost.for_backend()``): small widths share one padded program whenever
