@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test check lint sweep figures figures-medium figures-paper docs-figures bench bench-gpu clean demo
+.PHONY: test check lint sweep figures figures-medium figures-paper docs-figures bench bench-gpu \
+	bench-make-test clean demo
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +17,8 @@ $(STAMP): requirements.txt
 
 # Tests that read Fashion-MNIST skip when it is missing (the reason and the last lines say how
 # to install it); .ci/run installs it first, so CI runs them.
+# The suite keeps its compiled programs in .cache/jax-tests (tests/conftest.py): a second run
+# loads them; PRD_JAX_CACHE=0 make test runs without.
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
@@ -63,11 +66,16 @@ docs-figures: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
 
+# `make test`'s own time with the suite's compilation cache cold, warm and off (3 runs of the
+# suite, many minutes): results/bench/make_test.json, which `make bench` then reports.
+bench-make-test: $(STAMP)
+	$(PY) -m benchmarks.make_test
+
 # On an accelerator, with a JAX for it: throughput, FLOP fraction and the paper sweep preset,
 # timed (benchmarks/gpu.sh; PYTHON=... picks the interpreter). OUT=folder (default results/gpu).
 bench-gpu:
 	benchmarks/gpu.sh $(or $(OUT),results/gpu)
 
 clean:
-	rm -rf results .pytest_cache .ruff_cache
+	rm -rf results .pytest_cache .ruff_cache .cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -4,6 +4,7 @@
     python -m benchmarks.run --size quick    # smaller sizes
     python -m benchmarks.run --size tiny     # seconds: a smoke test, numbers meaningless
     python -m benchmarks.run --only gray_scott --out /tmp/bench
+    python -m benchmarks.run --make-test-seconds   # also time `make test` 3x (many minutes)
 
 Discovery: every module ``benchmarks/bench_*.py`` that defines ``run(size: str) ->
 list[dict]`` (``size`` in ``common.SIZES``). Each row must hold ``name`` (str), ``value``
@@ -13,6 +14,13 @@ in the same run), ``target``, ``met`` (bool), ``repeats``, ``params`` (dict), ``
 list of dicts: a scaling table) and ``note``. A module that raises is recorded as an error
 row and the others still run; the exit status is then 1. ``bench.md`` is the table drawn
 from the rows, ``scaling.png`` the scaling tables (``benchmarks.plot``).
+
+``headline`` in bench.json holds every key of ``HEADLINE_KEYS`` (None where no row measured
+it), then any other row key. The persistent compilation cache (``prd_jax.compile_cache``)
+starts empty in ``<out>/jax-cache`` (``--compile-cache DIR`` to keep one, ``--no-compile-cache``
+for none), so every cold figure is cold on any machine; the warm figures run the same grids
+again after forgetting every program held in memory. ``make_test_seconds`` comes from
+``<out>/make_test.json`` (``python -m benchmarks.make_test``, or ``--make-test-seconds`` here).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import math
 import os
 import pkgutil
 import platform
+import shutil
 import sys
 import time
 import traceback
@@ -35,6 +44,26 @@ from benchmarks.common import SIZES
 from prd_jax.results import json_ready, write_text_atomic
 
 REQUIRED = ("name", "value", "unit")
+# The headline of bench.json, in order (issue 11's and issue 18's targets).
+HEADLINE_KEYS = (
+    "sweep_speedup_vs_baseline",  # >= 5, cold compilation cache (bench_sweep)
+    "sweep_speedup_warm_cache",  # >= 8, the same grid, second run (bench_sweep)
+    "compile_seconds_quick",  # <= 3 s, largest bucket of the quick preset, cold (bench_sweep)
+    "compile_seconds_quick_warm",  # <= 0.5 s, the same, from the cache (bench_sweep)
+    "compile_seconds_mnist",  # <= 3 s (bench_flops)
+    "flop_fraction_of_peak",  # >= 0.45 (bench_flops)
+    "peak_rss_mb",  # (bench_memory)
+    "rss_growth_10x_steps",  # <= 1.1 (bench_memory)
+    "gray_scott_seconds_to_pattern",  # <= 1 s (bench_gray_scott)
+    "cpu_devices_speedup",  # --set cpu_devices=2 against 1 (bench_devices)
+    "run_steps_per_s_m32",  # overhead-bound buckets against the baseline (bench_overhead)
+    "run_steps_per_s_m128",
+    "run_steps_per_s_m512",
+    "make_test_seconds",  # <= 0.6 x the suite without the cache (benchmarks.make_test)
+    # >= 2: the threshold search's run-steps against a fixed grid reaching the same interval;
+    # filled by the search's benchmark module (a row with this key), None until it exists.
+    "search_runsteps_ratio",
+)
 
 
 def discover() -> list[str]:
@@ -138,6 +167,22 @@ def main(argv=None) -> int:
         "--only", default="", help="run modules whose name contains this (comma-separated: any)"
     )
     parser.add_argument("--out", type=Path, default=Path("results/bench"))
+    parser.add_argument(
+        "--compile-cache",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="persistent compilation cache to use and keep (default: a new empty "
+        "<out>/jax-cache, so cold numbers are cold)",
+    )
+    parser.add_argument("--no-compile-cache", action="store_true", help="no persistent cache")
+    parser.add_argument(
+        "--make-test-seconds",
+        action="store_true",
+        help="also time `make test` (cold, warm and without the cache: three runs of the "
+        "suite, many minutes) into <out>/make_test.json; without it, a make_test.json "
+        "already there is reported",
+    )
     args = parser.parse_args(argv)
 
     size = "quick" if args.quick else args.size
@@ -145,6 +190,7 @@ def main(argv=None) -> int:
     names = [n for n in discover() if any(w in n for w in wanted)]
     if not names:
         parser.exit(2, f"{parser.prog}: error: no benchmark module matches {args.only!r}\n")
+    cache_folder = _setup_compile_cache(args)
     t0 = time.perf_counter()
     results, module_times = [], {}
     for name in names:
@@ -159,10 +205,15 @@ def main(argv=None) -> int:
             print(f"  {row['name']}: {_fmt(row['value'])} {row['unit']}{extra}", flush=True)
             if "error" in row:
                 print(f"  {row['error']}", file=sys.stderr)
+    results += _make_test_rows(args)
+    headline = dict.fromkeys(HEADLINE_KEYS)
+    headline.update({row["key"]: row["value"] for row in results if "key" in row})
+    env = environment(size)
+    env["compile_cache"] = str(cache_folder) if cache_folder is not None else None
     report = {
-        "environment": environment(size),
+        "environment": env,
         "wall_time_s": time.perf_counter() - t0,
-        "headline": {row["key"]: row["value"] for row in results if "key" in row},
+        "headline": headline,
         "module_times_s": module_times,
         "results": results,
     }
@@ -179,6 +230,39 @@ def main(argv=None) -> int:
     except ImportError as err:  # matplotlib missing: the numbers are written all the same
         print(f"[bench] no figure ({err})", file=sys.stderr)
     return 1 if any("error" in row for row in results) else 0
+
+
+def _setup_compile_cache(args):
+    """The bench's persistent compilation cache: ``--compile-cache DIR`` kept as it is, by
+    default ``<out>/jax-cache`` emptied first; exported to the benchmarks' child processes."""
+    from prd_jax import compile_cache
+
+    if args.no_compile_cache:
+        compile_cache.disable()
+        os.environ["PRD_JAX_CACHE"] = "0"
+        return None
+    root = args.compile_cache
+    if root is None:
+        root = args.out / "jax-cache"
+        shutil.rmtree(root, ignore_errors=True)
+    return compile_cache.enable(root, export=True)
+
+
+def _make_test_rows(args) -> list[dict]:
+    """``make_test_seconds`` rows: measured now with ``--make-test-seconds``, else read from
+    ``<out>/make_test.json`` when a measurement is there."""
+    from benchmarks import make_test
+
+    path = args.out / "make_test.json"
+    if args.make_test_seconds:
+        record = make_test.measure()
+        args.out.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=1) + "\n")
+    elif path.exists():
+        record = json.loads(path.read_text())
+    else:
+        return []
+    return [row | {"module": "make_test"} for row in make_test.rows(record)]
 
 
 if __name__ == "__main__":

@@ -224,7 +224,36 @@ def make_parser(prog: str, doc: str, presets: dict, preset: str | None = None) -
     parser.add_argument(
         "--print-config", action="store_true", help="print the resolved config as JSON and exit"
     )
+    add_compile_cache_flags(parser)
     return parser
+
+
+def add_compile_cache_flags(parser) -> None:
+    """``--compile-cache DIR`` and ``--no-compile-cache`` (``prd_jax.compile_cache``)."""
+    group = parser.add_argument_group("persistent compilation cache")
+    group.add_argument(
+        "--compile-cache",
+        metavar="DIR",
+        default=None,
+        help="folder of compiled programs reused by later runs (default: $PRD_JAX_CACHE_DIR, "
+        "else ~/.cache/prd_jax; a sub-folder per JAX version)",
+    )
+    group.add_argument(
+        "--no-compile-cache",
+        action="store_true",
+        help="compile every program afresh (also: PRD_JAX_CACHE=0)",
+    )
+
+
+def setup_compile_cache(args):
+    """Turn the persistent compilation cache on (default) or off as the flags say, before
+    anything is compiled; exported to child processes. Returns its folder, or None when off."""
+    from prd_jax import compile_cache
+
+    if getattr(args, "no_compile_cache", False):
+        compile_cache.disable()
+        return None
+    return compile_cache.enable(getattr(args, "compile_cache", None), export=True)
 
 
 def resolve(parser: Parser, args, presets: dict):

@@ -177,6 +177,7 @@ def make_main(name: str, doc: str, presets: dict, run, plot):
         cli.add_folder_flags(parser, DEFAULT_OUT)
         args = parser.parse_args(argv)
         cfg = cli.resolve(parser, args, presets)
+        cli.setup_compile_cache(args)
         written = []  # the finished results file, once written
 
         def interrupted():

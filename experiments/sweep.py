@@ -51,10 +51,13 @@ class SweepConfig:
     lin_threshold: float = 0.1  # linearization criterion: ||f - f_lin|| / ||f - f(0)|| above it
     radius_c: float = 1.0  # the constant c of R = c delta lambda0 / n^2 (drift criterion)
     delta: float = 0.1  # failure probability in R, mu and the theory threshold, in (0, 1)
-    bucket_ratio: float = 2.0  # widths within a bucket span at most this factor (>= 1)
+    bucket_ratio: float | None = None  # none: buckets by cost (grid.cost_buckets); a number:
+    # widths within a bucket span at most this factor (>= 1). Numbers are the same either way.
     bootstrap: int = 1000  # bootstrap resamples of seeds for threshold intervals
     max_memory_gb: float | None = None  # GiB one bucket may use; none: what is available
     x64: bool = False  # float64 throughout (the run inside jax.enable_x64); false: JAX's default
+    cpu_devices: int = 1  # on the CPU, split each bucket's runs over this many host devices
+    # (set before JAX starts; results may change at float32 rounding, outcomes do not)
 
     def __post_init__(self):
         if not isinstance(self.x64, bool):
@@ -93,7 +96,7 @@ class SweepConfig:
             raise ValueError(
                 f"SweepConfig.targets must be gaussian or teacher, got {self.targets!r}"
             )
-        if not self.bucket_ratio >= 1:
+        if self.bucket_ratio is not None and not self.bucket_ratio >= 1:
             raise ValueError(f"SweepConfig.bucket_ratio must be >= 1, got {self.bucket_ratio!r}")
         from prd_jax import grid  # sizes only, before anything is built: seeds=2**31 is refused
 
@@ -104,6 +107,22 @@ class SweepConfig:
                 f"SweepConfig.bootstrap must be at most {MAX_BOOTSTRAP}, got {self.bootstrap}"
             )
         self.train.check_image_shape(self.d_in, "SweepConfig.train.image_shape")
+        self._check_cpu_devices()
+
+    def _check_cpu_devices(self):
+        n = self.cpu_devices
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 1024:
+            raise ValueError(f"SweepConfig.cpu_devices must be an integer in 1..1024, got {n!r}")
+
+    def buckets(self) -> list[tuple[int, ...]]:
+        """The buckets ``run_grid`` compiles for this sweep (``grid.plan_buckets``)."""
+        from prd_jax import grid
+
+        others = self.seeds * len(self.lambda_adv) * len(self.lrs or (None,))
+        return grid.plan_buckets(
+            self.widths, self.bucket_ratio, others=others, steps=self.train.steps, n=self.n,
+            d_in=self.d_in, d_out=self.d_out,
+        )  # fmt: skip
 
 
 MAX_BOOTSTRAP = 100_000  # bootstrap resamples: far beyond what an interval needs
@@ -145,6 +164,7 @@ PRESETS = {
         train=TrainConfig(steps=20, log_schedule="linear", log_every=5),
         bootstrap=50,
         search_rules=SearchConfig(max_seeds=3, seed_step=1, n_boot=50, max_width=64),
+        bucket_ratio=2.0,  # the ratio rule: the tests count one compile per bucket of (4, 8), (16,)
     ),
 }
 
@@ -156,9 +176,7 @@ ACCELERATOR_INSTALL = "pip install -e '.[cuda]' (NVIDIA GPU) or pip install -e '
 
 def work_estimate(cfg: SweepConfig) -> float:
     """Multiply-adds of a sweep, roughly: runs x steps x padded neurons x n x (d_in + d_out)."""
-    from prd_jax import grid
-
-    padded = sum(max(b) * len(b) for b in grid.make_buckets(cfg.widths, cfg.bucket_ratio))
+    padded = sum(max(b) * len(b) for b in cfg.buckets())
     runs = cfg.seeds * len(cfg.lambda_adv) * len(cfg.lrs or (None,))
     return float(runs) * cfg.train.steps * padded * cfg.n * (cfg.d_in + cfg.d_out)
 
@@ -189,6 +207,7 @@ def run(cfg: SweepConfig, out, resume=False, overwrite=False, log=print) -> dict
     """
     import contextlib
 
+    use_cpu_devices(cfg.cpu_devices)  # before JAX starts its backend
     import jax
 
     from prd_jax import results
@@ -220,12 +239,38 @@ def check_size(cfg: SweepConfig, buckets: bool = True) -> None:
         raise results.ResultsError(str(err)) from None
 
 
+def use_cpu_devices(count: int) -> int:
+    """Split the CPU into ``count`` host devices (``jax_num_cpu_devices``), so that each
+    bucket's runs are sharded over them; returns the CPU device count in use. 1 (the default)
+    changes nothing. Must run before JAX starts its backend: afterwards a count other than the
+    one in use is a ``results.ResultsError`` naming the fix. Numbers may change at float32
+    rounding with the count (each device runs its block of runs as a smaller program); the
+    outcomes, thresholds and claims do not."""
+    import jax
+    from jax._src import xla_bridge
+
+    from prd_jax.results import ResultsError
+
+    if count == 1:
+        return len(jax.devices("cpu")) if xla_bridge.backends_are_initialized() else 1
+    if not xla_bridge.backends_are_initialized():
+        jax.config.update("jax_num_cpu_devices", count)
+    have = len(jax.devices("cpu"))
+    if have != count:
+        raise ResultsError(
+            f"cpu_devices={count}: JAX already runs {have} CPU device(s) in this process "
+            "(set before any JAX computation: from the command line, or in a fresh process; "
+            "XLA_FLAGS=--xla_force_host_platform_device_count also sets it)"
+        )
+    return have
+
+
 def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
     import jax
     import numpy as np
 
     from experiments import sweep_report
-    from prd_jax import grid, results
+    from prd_jax import compile_cache, grid, results
     from prd_jax import search as search_lib
     from prd_jax.data import sphere
     from prd_jax.kernels import gram_spectrum
@@ -255,20 +300,22 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
         # recorded only when on, so folders written before the field existed still resume.
         config = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "max_memory_gb"}
         config = {k: v for k, v in config.items() if k != "x64" or v}
+        config.pop("cpu_devices", None)  # how the runs are spread, like max_memory_gb
         results.prepare_folder(out, results.json_ready(config), resume, overwrite)
+    buckets = None if cfg.search else cfg.buckets()
     lam0 = float(spectrum.lambda0)
     metric = breakdown.CRITERIA[cfg.criterion]
     threshold = criterion_threshold(cfg, cfg.criterion, lam0)
     what = (
         f"search from widths {list(search_lib.coarse_widths(min(cfg.widths), max(cfg.widths)))}"
         if cfg.search
-        else f"{len(cfg.widths)} widths in {len(grid.make_buckets(cfg.widths, cfg.bucket_ratio))}"
-        " buckets"
+        else f"{len(cfg.widths)} widths in {len(buckets)} buckets "
+        f"(padded/exact FLOPs {grid.padding_overhead(buckets):.2f})"
     )
     log(
         f"sweep: {what}, {cfg.seeds} seeds, "
         f"lambda_adv {list(cfg.lambda_adv)}, lr {[round(float(lr), 4) for lr in lrs]}, "
-        f"{cfg.train.steps} steps, critic {cfg.train.critic}, "
+        f"{cfg.train.steps} steps, critic {cfg.train.critic}, {compile_cache.describe()}, "
         f"{len(jax.devices())} {jax.default_backend()} device(s) "
         f"({jax.devices()[0].device_kind}), {np.dtype(float_dtype()).name}"
     )
@@ -290,14 +337,13 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
             cache=cache, on_round=round_logger(log, cfg.lambda_adv), lr=(lrs[0],),
             bucket_ratio=cfg.bucket_ratio, max_memory_gb=cfg.max_memory_gb,
         )  # fmt: skip
-        runs, log_steps = found.runs, found.log_steps
+        runs, log_steps, timings = found.runs, found.log_steps, found.timings
         extra |= {"compiles": found.compiles, "search": search_json(found, cfg)}
     else:
-        buckets = grid.make_buckets(cfg.widths, cfg.bucket_ratio)
         result = grid.run_grid(
             cfg.train, X, Y, cache=cache, progress=progress_logger(buckets, log), **grid_args
         )
-        runs, log_steps = result.flat(), result.log_steps
+        runs, log_steps, timings = result.flat(), result.log_steps, result.timings
         extra |= {
             "compiles": result.compiles,
             "buckets": [list(b) for b in buckets],
@@ -330,6 +376,12 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
         write_runs_jsonl(out / "runs.jsonl", runs, log_steps, lrs)
     log("")
     log(sweep_report.format_table(summary))
+    # Machine facts, not results: logged, never in summary.json (equal sweeps, equal files).
+    compiled = [t["compile_seconds"] for t in timings if not t["cached"]]
+    compiles = f"{len(compiled)} bucket compiles, {sum(compiled):.1f} s" + (
+        f" (largest {max(compiled):.1f} s)" if compiled else ""
+    )
+    log(f"{compile_cache.describe()}; {compiles}")
     if writer:
         from experiments.plots.sweep import plot_all
 
@@ -411,9 +463,10 @@ def progress_logger(buckets, log):
         rate = sum(r for _, r, _ in done) / sum(c for _, _, c in done)
         eta = sum(compile_est + rate * c for c in cost[i + 1 :])
         div = f", {info['diverged']} diverged" if info["diverged"] else ""
+        hit = " from the cache" if info.get("cache_hits") and not info.get("cache_misses") else ""
         log(
-            f"{where}: {info['runs']} runs in {info['seconds']:.1f}s (compile {compile_s:.1f}s, "
-            f"run {run_s:.1f}s){div}; about {eta:.0f}s left"
+            f"{where}: {info['runs']} runs in {info['seconds']:.1f}s (compile {compile_s:.1f}s"
+            f"{hit}, run {run_s:.1f}s){div}; about {eta:.0f}s left"
         )
 
     return report
@@ -777,6 +830,7 @@ def _main(parser, args):
     from prd_jax.results import ResultsError, WriteError
 
     cfg = cli.resolve(parser, args, PRESETS)
+    cli.setup_compile_cache(args)
     # Before any JAX computation (run() makes the data): nothing above touches a backend.
     distributed = init_distributed(parser, args)
     import jax

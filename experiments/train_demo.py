@@ -37,7 +37,9 @@ PRESETS = {"quick": Config(), "tiny": Config(width=16, steps=20)}
 
 def main(argv=None):
     parser = cli.make_parser("python -m experiments.train_demo", __doc__, PRESETS)
-    cfg = cli.resolve(parser, parser.parse_args(argv), PRESETS)
+    args = parser.parse_args(argv)
+    cfg = cli.resolve(parser, args, PRESETS)
+    cli.setup_compile_cache(args)
     X, Y = prd_jax.sphere(jax.random.key(cfg.seed), n=16, d_in=16, d_out=4)
     spec = prd_jax.gram_spectrum(X)
     lr = prd_jax.suggest_lr(X, d_out=4, train_v=True)

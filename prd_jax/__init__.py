@@ -94,3 +94,9 @@ __all__ = [
     "wgan_gp_loss",
     "width_mask",
 ]
+
+# With $PRD_JAX_CACHE_DIR set (an entry point or the test suite sets it for its child
+# processes), use that persistent compilation cache; unset, importing changes no setting.
+from prd_jax import compile_cache  # noqa: E402
+
+compile_cache.enable_from_environment()

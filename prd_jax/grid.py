@@ -4,7 +4,8 @@
     result.sel(width=128, lambda_adv=1.0).metrics["kernel_dev"]   # (seeds, log points)
 
 Every run is ``make_train(cfg)(jax.random.key(seed), hparams, X, Y)``. Widths are grouped into
-buckets whose largest / smallest width is at most ``bucket_ratio``; inside a bucket every run is
+buckets whose largest / smallest width is at most ``bucket_ratio`` (or, with ``bucket_ratio=None``,
+by predicted cost: ``cost_buckets``); inside a bucket every run is
 padded to the bucket's largest width with a neuron mask and its own ``1/sqrt(m)`` (exact:
 padded neurons change nothing), so the product of seeds, the bucket's widths and every traced
 axis (``lambda_adv``, ``lr``, ``critic_lr``) is one ``jit(vmap(train))``. The run axis is sharded
@@ -29,10 +30,11 @@ import jax
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
+from prd_jax import compile_cache
 from prd_jax.critics import CriticTransform
 from prd_jax.metrics import METRIC_NAMES
 from prd_jax.model import Critic, Generator
-from prd_jax.train import TrainConfig, init_params, make_train
+from prd_jax.train import TrainConfig, init_params, make_train, unrolled_threefry_on_cpu
 
 # Axes of a grid, in the order of every result array (only the traced axes given appear).
 TRACED_AXES = ("lambda_adv", "lr", "critic_lr")
@@ -72,7 +74,9 @@ class GridResult:
       cached: buckets taken from the cache.
       timings: one dict per bucket, in order: ``widths``, ``cached``, ``compile_seconds``
         (trace, lower and XLA compile; ~0 when this process compiled the program before)
-        and ``run_seconds`` (execution and transfer to the host); 0.0 for a cached bucket.
+        and ``run_seconds`` (execution and transfer to the host); 0.0 for a cached bucket;
+        ``cache_hits`` and ``cache_misses``: the persistent compilation cache's lookups of
+        that compile (``prd_jax.compile_cache``; 0 when off or compiled before in-process).
         The first computed bucket also has ``init_seconds``: drawing every seed's initial
         weights once for the grid (a small program of its own, compiled once per grid).
     """
@@ -178,6 +182,106 @@ def padding_overhead(buckets) -> float:
     return sum(max(b) * len(b) for b in buckets) / sum(sum(b) for b in buckets)
 
 
+@dataclasses.dataclass(frozen=True)
+class BucketCost:
+    """What a bucket costs, in seconds: one compilation, then ``steps`` steps of a program
+    whose step costs a fixed overhead plus work in proportion to its padded size,
+
+        compile_seconds + steps * (step_seconds + unit_seconds * runs * M * n * (d_in + d_out))
+
+    with ``runs`` the bucket's runs (its widths times the other axes) and ``M`` its largest
+    width. The defaults are this project's 2-core CPU (measured 2026-12-05, JAX 0.10.2, with the
+    WGAN-GP critic): a bucket program compiles in 2-4 s (2 s is its floor, when the machine
+    is quiet); a step of 8 runs costs about 30 us at m = 32 (overhead: ~50 fused ops) and
+    0.2 ns per unit above that (8 runs, n = 32, d_in = 16, d_out = 1: 0.5 ms at m = 512).
+    They are constants on purpose: the plan must not depend on the moment it is made (a
+    resumed sweep must bucket as the interrupted one did, or its buckets' keys change); it
+    depends on the backend only (``for_backend``: a sweep resumed on another kind of device
+    may bucket, and so compute, anew).
+    """
+
+    compile_seconds: float = 2.0
+    step_seconds: float = 3e-5
+    unit_seconds: float = 2e-10
+
+    @classmethod
+    def for_backend(cls, backend: str | None = None) -> "BucketCost":
+        """The constants of ``backend`` (default ``jax.default_backend()``): the CPU's measured
+        ones, or for an accelerator an estimate, unmeasured (no GPU has run this code yet):
+        5 s per compile, 0.2 ms per step (about 50 kernel launches and the loop's condition
+        read back by the host), 2 ps per unit (an H100's float32 rate at a third of its peak).
+        An accelerator's compute being far cheaper, the plan merges more there."""
+        backend = backend or jax.default_backend()
+        if backend == "cpu":
+            return cls()
+        return cls(compile_seconds=5.0, step_seconds=2e-4, unit_seconds=2e-12)
+
+    def seconds(self, bucket, others: int, steps: int, n: int, d_in: int, d_out: int) -> float:
+        """Predicted compile + run seconds of ``bucket`` (its widths) with ``others`` runs per
+        width (seeds x traced values)."""
+        units = others * len(bucket) * max(bucket) * n * (d_in + d_out)
+        return self.compile_seconds + steps * (self.step_seconds + self.unit_seconds * units)
+
+
+def cost_buckets(
+    widths,
+    *,
+    others: int,
+    steps: int,
+    n: int,
+    d_in: int,
+    d_out: int,
+    cost: BucketCost | None = None,
+) -> list[tuple[int, ...]]:
+    """Buckets of sorted widths that minimise the total predicted seconds of ``cost``
+    (default ``BucketCost.for_backend()``): small widths share one padded program whenever
+    the padded work costs less than the compilations it saves; large widths, whose work
+    dwarfs a compilation, stay apart. Exact dynamic programming over contiguous runs of the sorted
+    widths (a padded bucket is never worth holding a gap), deterministic given its inputs."""
+    cost = cost if cost is not None else BucketCost.for_backend()
+    ws = sorted(int(w) for w in widths)
+    best = [0.0] + [np.inf] * len(ws)
+    start = [0] * (len(ws) + 1)
+    for j in range(1, len(ws) + 1):
+        for i in range(j):  # the last bucket is ws[i:j]
+            total = best[i] + cost.seconds(ws[i:j], others, steps, n, d_in, d_out)
+            if total < best[j]:  # strict: ties keep the earlier (larger) bucket
+                best[j], start[j] = total, i
+    buckets, j = [], len(ws)
+    while j > 0:
+        buckets.append(tuple(ws[start[j] : j]))
+        j = start[j]
+    return buckets[::-1]
+
+
+def plan_buckets(
+    widths,
+    bucket_ratio: float | None = 2.0,
+    *,
+    others: int = 1,
+    steps: int = 1,
+    n: int = 1,
+    d_in: int = 1,
+    d_out: int = 1,
+    cost: BucketCost | None = None,
+) -> list[tuple[int, ...]]:
+    """The buckets ``run_grid`` compiles: ``make_buckets(widths, bucket_ratio)`` for a number,
+    ``cost_buckets`` (by predicted cost, from the grid's shape) for None."""
+    if bucket_ratio is not None:
+        return make_buckets(widths, bucket_ratio)
+    return cost_buckets(widths, others=others, steps=steps, n=n, d_in=d_in, d_out=d_out,
+                        cost=cost)  # fmt: skip
+
+
+def _grid_buckets(cfg, X, Y, coords, bucket_ratio, bucket_cost) -> list[tuple[int, ...]]:
+    """``plan_buckets`` for a checked grid (``coords``) and data."""
+    others = int(np.prod([len(v) for k, v in coords.items() if k != "width"]))
+    return plan_buckets(
+        coords["width"].tolist(), bucket_ratio, others=others, steps=cfg.steps,
+        n=X.shape[0], d_in=X.shape[1], d_out=Y.shape[1], cost=bucket_cost,
+    )  # fmt: skip
+
+
 # ----------------------------------------------------------------------------- one bucket
 
 _TRACES = {"count": 0}  # incremented each time a bucket's program is traced
@@ -281,10 +385,13 @@ def _run_bucket(cfg, critic, weights, seeds, hparams, params0, X, Y) -> tuple[di
     seeds, hparams, params0 = _global_arrays(runs, NamedSharding(mesh, PartitionSpec("runs")))
     X, Y = _global_arrays((X, Y), NamedSharding(mesh, PartitionSpec()))
     jitted = _batched_train(cfg, critic, weights, mesh, _LOG_HOOK["fn"] is not None)
-    start = time.perf_counter()
-    # Ahead of time, to time compilation apart from the run (jax caches both in-process).
-    compiled = jitted.lower(seeds, hparams, params0, X, Y).compile()
-    compiled_at = time.perf_counter()
+    start, lookups = time.perf_counter(), compile_cache.stats()
+    # Ahead of time, to time compilation apart from the run (jax caches both in-process; the
+    # persistent cache of ``prd_jax.compile_cache``, when on, serves this compile too).
+    with unrolled_threefry_on_cpu():  # the steps' random draws without while loops
+        lowered = jitted.lower(seeds, hparams, params0, X, Y)
+    compiled = lowered.compile()
+    compiled_at, after = time.perf_counter(), compile_cache.stats()
     with _LOG_HOOK["lock"]:
         _LOG_HOOK.update(start=compiled_at, shards=len(mesh.local_devices), seen={})
     out = compiled(seeds, hparams, params0, X, Y)
@@ -294,7 +401,12 @@ def _run_bucket(cfg, critic, weights, seeds, hparams, params0, X, Y) -> tuple[di
         out = multihost_utils.process_allgather(out, tiled=True)
     out = jax.device_get(out)
     timing = dict(
-        compile_seconds=compiled_at - start, run_seconds=time.perf_counter() - compiled_at
+        compile_seconds=compiled_at - start,
+        run_seconds=time.perf_counter() - compiled_at,
+        # Persistent-cache lookups of this compile (0 and 0: compiled before in this process,
+        # or no persistent cache).
+        cache_hits=after["hits"] - lookups["hits"],
+        cache_misses=after["misses"] - lookups["misses"],
     )
     flat = {f"metric/{k}": v for k, v in out["metrics"].items()}
     flat.update({f"weight/{k}": v for k, v in out.get("weights", {}).items()})
@@ -430,7 +542,7 @@ def available_memory_bytes() -> int | None:
 
 
 def check_grid(cfg, X, Y, *, seeds, widths, bucket_ratio=2.0, weights=False,
-               max_memory_gb=None, **axes):  # fmt: skip
+               max_memory_gb=None, bucket_cost=None, **axes):  # fmt: skip
     """Validate ``run_grid``'s arguments and its largest bucket's memory before anything runs.
 
     Returns ``(coords, constants, X, Y)``; raises ``GridError`` (a ValueError) with one line
@@ -441,10 +553,13 @@ def check_grid(cfg, X, Y, *, seeds, widths, bucket_ratio=2.0, weights=False,
     unknown = set(axes) - set(TRACED_AXES)
     if unknown:
         raise GridError(f"run_grid: unknown axis {sorted(unknown)}; traced axes: {TRACED_AXES}")
-    if not isinstance(bucket_ratio, int | float | np.integer | np.floating) or not (
-        bucket_ratio >= 1  # inf: every width in one bucket
+    if bucket_ratio is not None and (  # None: buckets by cost (cost_buckets)
+        not isinstance(bucket_ratio, int | float | np.integer | np.floating)
+        or not bucket_ratio >= 1  # inf: every width in one bucket
     ):
-        raise GridError(f"run_grid: bucket_ratio must be a number >= 1, got {bucket_ratio!r}")
+        raise GridError(
+            f"run_grid: bucket_ratio must be a number >= 1 or None, got {bucket_ratio!r}"
+        )
     # Not np.ndim(seeds): it would turn range(2**31) into an array before any check.
     if not hasattr(seeds, "__iter__") or getattr(seeds, "ndim", 1) == 0:
         raise GridError(f"run_grid: seeds must be a sequence such as range(4), got {seeds!r}")
@@ -466,6 +581,7 @@ def check_grid(cfg, X, Y, *, seeds, widths, bucket_ratio=2.0, weights=False,
     check_memory(
         cfg, X.shape[0], X.shape[1], Y.shape[1], others=others, widths=widths.tolist(),
         bucket_ratio=bucket_ratio, weights=weights, max_memory_gb=max_memory_gb,
+        bucket_cost=bucket_cost,
     )  # fmt: skip
     seeds = seeds if isinstance(seeds, np.ndarray) else list(seeds)
     coords = {"seed": _axis_values("seed", seeds), "width": widths}
@@ -492,10 +608,16 @@ def _length(values) -> int:
     return 1 if getattr(values, "shape", None) == () else len(values)
 
 
-def check_runs(others, widths, bucket_ratio=2.0, where="run_grid") -> list[tuple[int, ...]]:
+def check_runs(
+    others, widths, bucket_ratio=2.0, where="run_grid", buckets=None
+) -> list[tuple[int, ...]]:
     """Refuse a bucket of more than ``MAX_RUNS`` runs (``others`` runs per width: seeds x
-    traced values); returns the buckets. Sizes only: nothing is allocated."""
-    buckets = make_buckets(widths, bucket_ratio)
+    traced values); returns the buckets (``buckets`` if given, else the ratio rule's; for
+    ``bucket_ratio=None`` without ``buckets``, each width alone: the least any plan by cost
+    holds, since the plan itself needs the grid's shape and backend). Sizes only: nothing is
+    allocated."""
+    if buckets is None:
+        buckets = make_buckets(widths, 1.0 if bucket_ratio is None else bucket_ratio)
     for bucket in buckets:
         runs = others * len(bucket)
         if runs > MAX_RUNS:
@@ -508,13 +630,17 @@ def check_runs(others, widths, bucket_ratio=2.0, where="run_grid") -> list[tuple
 
 def check_memory(
     cfg, n, d_in, d_out, *, others, widths, bucket_ratio=2.0, weights=False,
-    max_memory_gb=None, where="run_grid",
+    max_memory_gb=None, where="run_grid", bucket_cost=None,
 ) -> None:  # fmt: skip
     """Refuse a grid whose buckets cannot be built: more than ``MAX_RUNS`` runs in one, or
     more memory (``bucket_memory_bytes``) than ``max_memory_gb`` (GiB) or, without it, than
     the machine has available. ``others``: runs per width (seeds x traced axes). Needs only
     sizes, so it runs before any array is made. Raises ``GridError`` with one line."""
-    buckets = check_runs(others, widths, bucket_ratio, where)
+    plan = plan_buckets(
+        widths, bucket_ratio, others=others, steps=cfg.steps, n=n, d_in=d_in, d_out=d_out,
+        cost=bucket_cost,
+    )  # fmt: skip
+    buckets = check_runs(others, widths, bucket_ratio, where, buckets=plan)
     limit = max_memory_gb * 2**30 if max_memory_gb is not None else available_memory_bytes()
     if limit is None:
         return
@@ -557,11 +683,12 @@ def run_grid(
     widths: Sequence[int],
     critic: CriticTransform | None = None,
     cache: Cache | None = None,
-    bucket_ratio: float = 2.0,
+    bucket_ratio: float | None = 2.0,
     weights: bool = False,
     progress: Callable[[dict], None] | None = None,
     max_memory_gb: float | None = None,
     log_progress: bool = False,
+    bucket_cost: BucketCost | None = None,
     **axes,
 ) -> GridResult:
     """Train the product ``seeds x widths x axes`` with one compiled program per bucket.
@@ -575,11 +702,13 @@ def run_grid(
       widths: the runs' widths m.
       critic: a ``critics.CriticTransform`` (default: the one ``cfg.critic`` names).
       cache: where finished buckets are stored and found (``get``/``put`` by key).
-      bucket_ratio: widths of one bucket span at most this factor (>= 1).
+      bucket_ratio: widths of one bucket span at most this factor (>= 1); None: buckets
+        chosen by predicted cost (``cost_buckets``: small widths share a padded program when
+        that costs less than compiling them apart; numbers are the same either way).
       weights: also return initial and final weights (memory: runs x widths x d_in).
       progress: called after each bucket with a dict (``bucket``, ``buckets``, ``widths``,
         ``runs``, ``seconds``, ``cached``, ``diverged``, ``compile_seconds``, ``run_seconds``,
-        ``kind="bucket"``).
+        ``cache_hits``, ``cache_misses``, ``kind="bucket"``).
       max_memory_gb: the memory one bucket may use (default: what the machine has
         available, ``available_memory_bytes``); a larger estimate (``bucket_memory_bytes``)
         is refused before anything is allocated.
@@ -588,6 +717,8 @@ def run_grid(
         ``bucket``, ``buckets``, ``widths``, ``step``, ``steps``, ``seconds`` (since the
         program started) and ``eta_seconds``. Off by default: on, each bucket compiles a
         second program (a host callback at each log point); its numbers are identical.
+      bucket_cost: the cost model of ``bucket_ratio=None`` (default
+        ``BucketCost.for_backend()``).
       **axes: traced axes among ``lambda_adv``, ``lr``, ``critic_lr``: a sequence is an axis
         of the grid, a scalar a constant of every run; missing ones take ``cfg``'s value.
 
@@ -596,11 +727,11 @@ def run_grid(
     """
     coords, constants, X, Y = check_grid(
         cfg, X, Y, seeds=seeds, widths=widths, bucket_ratio=bucket_ratio, weights=weights,
-        max_memory_gb=max_memory_gb, **axes,
+        max_memory_gb=max_memory_gb, bucket_cost=bucket_cost, **axes,
     )  # fmt: skip
     shape = tuple(len(v) for v in coords.values())
     parts, compiles0, cached, timings = {}, _TRACES["count"], 0, []
-    buckets = make_buckets(coords["width"].tolist(), bucket_ratio)
+    buckets = _grid_buckets(cfg, X, Y, coords, bucket_ratio, bucket_cost)
     init0 = None  # every seed's initial weights at the largest width, drawn when first needed
     for i, bucket in enumerate(buckets):
         start = time.perf_counter()
@@ -616,7 +747,8 @@ def run_grid(
         )
         part = _cache_get(cache, key)
         was_cached = part is not None
-        timing = dict(widths=list(bucket), cached=was_cached, compile_seconds=0.0, run_seconds=0.0)
+        timing = dict(widths=list(bucket), cached=was_cached, compile_seconds=0.0,
+                      run_seconds=0.0, cache_hits=0, cache_misses=0)  # fmt: skip
         if part is None:
             if log_progress and progress is not None:
                 _LOG_HOOK["fn"] = _log_point_reporter(progress, i, buckets, cfg.steps)
@@ -657,6 +789,8 @@ def _bucket_record(i, buckets, part, seconds, timing) -> dict:
         diverged=int(part["diverged"].sum()),
         compile_seconds=timing["compile_seconds"],
         run_seconds=timing["run_seconds"],
+        cache_hits=timing.get("cache_hits", 0),
+        cache_misses=timing.get("cache_misses", 0),
         kind="bucket",
     )
 

@@ -307,6 +307,7 @@ class SearchResult(NamedTuple):
     run_steps: int
     compiles: int
     seconds: float
+    timings: tuple = ()  # every block's GridResult.timings, in order (one dict per bucket)
 
 
 def search_loop(
@@ -420,7 +421,7 @@ def run_search(
         search,
         max_width=min(search.max_width, _widest_that_fits(cfg, X, Y, search, grid_kwargs)),
     )
-    parts, compiles = [], [0]
+    parts, compiles, timings = [], [0], []
 
     def evaluate(block: Block):
         start = time.perf_counter()
@@ -429,6 +430,7 @@ def run_search(
             lambda_adv=block.modes, cache=cache, **grid_kwargs,
         )  # fmt: skip
         compiles[0] += result.compiles
+        timings.extend(result.timings)
         flat = result.flat()
         parts.append(flat)
         t_b = breakdown.breakdown_steps(flat[metric], log_steps, threshold)
@@ -451,7 +453,7 @@ def run_search(
     flat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return SearchResult(
         flat, log_steps, rounds, stops, details, sum(r.run_steps for r in rounds), compiles[0],
-        time.perf_counter() - start,
+        time.perf_counter() - start, tuple(timings),
     )  # fmt: skip
 
 

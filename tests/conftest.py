@@ -1,4 +1,4 @@
-"""Strict JAX settings for the suite.
+"""Strict JAX settings for the suite, and its compilation cache.
 
 * No silent rank promotion, everywhere.
 * No implicit dtype promotion (``float32 * int32`` or ``float32 * bool`` is an error; Python
@@ -7,10 +7,26 @@
   int32 count, which strict mode rejects, so training code cannot run under it.
 """
 
+import pathlib
+
 import jax
 import pytest
 
+from prd_jax import compile_cache
+
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+def _use_the_suites_compile_cache():
+    """The suite's own persistent compilation cache (``.cache/jax-tests/``, gitignored),
+    set before anything compiles and exported to every subprocess the tests start: the xdist
+    workers, the entry points run as commands and a later run all load what one compiled.
+    ``PRD_JAX_CACHE=0`` runs the suite without it."""
+    compile_cache.enable(pathlib.Path(__file__).resolve().parents[1] / ".cache" / "jax-tests",
+                         export=True)  # fmt: skip
+
+
+_use_the_suites_compile_cache()
 
 
 def pytest_configure(config):

@@ -94,3 +94,20 @@ def test_gpu_script_runs_tiny_and_writes_its_json(tmp_path):
     bad = subprocess.run([os.path.join(ROOT, "benchmarks", "gpu.sh"), str(tmp_path), "--big"],
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2 and "usage" in bad.stderr
+
+
+def test_make_test_seconds_are_read_from_pytests_summary_line():
+    from benchmarks import make_test
+
+    assert make_test.pytest_seconds("312 passed, 3 skipped in 187.40s (0:03:07)") == 187.4
+    assert make_test.pytest_seconds("1 failed, 2 passed in 9s") == 9.0
+    assert make_test.pytest_seconds("no summary") is None
+    record = {"date": "d", "runs": [
+        {"run": "cold", "pytest_seconds": 120.0, "summary": "s", "load_average_before": 1.0},
+        {"run": "warm", "pytest_seconds": 60.0, "summary": "s", "load_average_before": 1.0},
+        {"run": "off", "pytest_seconds": 300.0, "summary": "s", "load_average_before": 1.0},
+    ]}  # fmt: skip
+    rows = {row["key"]: row for row in make_test.rows(record)}
+    assert rows["make_test_seconds"]["value"] == 120.0 and rows["make_test_seconds"]["met"]
+    assert rows["make_test_seconds"]["baseline_value"] == 300.0
+    assert rows["make_test_seconds_warm"]["speedup"] == pytest.approx(5.0)
