@@ -60,8 +60,8 @@ HEADLINE_KEYS = (
     "run_steps_per_s_m128",
     "run_steps_per_s_m512",
     "make_test_seconds",  # <= 0.6 x the suite without the cache (benchmarks.make_test)
-    # >= 2: the threshold search's run-steps against a fixed grid reaching the same interval;
-    # filled by the search's benchmark module (a row with this key), None until it exists.
+    # >= 2: the threshold search's run-steps against a fixed grid reaching the same interval
+    # (bench_search, beside search_wall_ratio).
     "search_runsteps_ratio",
 )
 

@@ -296,12 +296,7 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
     except grid.GridError as err:
         raise results.ResultsError(str(err)) from None
     if writer:
-        # max_memory_gb changes no number: a sweep may resume under another limit. x64 is
-        # recorded only when on, so folders written before the field existed still resume.
-        config = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "max_memory_gb"}
-        config = {k: v for k, v in config.items() if k != "x64" or v}
-        config.pop("cpu_devices", None)  # how the runs are spread, like max_memory_gb
-        results.prepare_folder(out, results.json_ready(config), resume, overwrite)
+        results.prepare_folder(out, folder_record(cfg), resume, overwrite)
     buckets = None if cfg.search else cfg.buckets()
     lam0 = float(spectrum.lambda0)
     metric = breakdown.CRITERIA[cfg.criterion]
@@ -388,6 +383,19 @@ def _run(cfg: SweepConfig, out, resume, overwrite, log) -> dict:
         summary["figures"] = [p.name for p in plot_all(summary, runs, out, log=log)]
         results.write_json_atomic(out / "summary.json", summary)
     return summary
+
+
+def folder_record(cfg: SweepConfig) -> dict:
+    """The config a sweep's folder records (and a ``--resume`` must match): every field but
+    those that change no number. max_memory_gb and cpu_devices say how the runs are spread, so
+    a sweep may resume under another limit or device count; x64 is recorded only when on, so
+    folders written before the field existed still resume."""
+    config = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "max_memory_gb"}
+    config = {k: v for k, v in config.items() if k != "x64" or v}
+    config.pop("cpu_devices", None)
+    from prd_jax.results import json_ready
+
+    return json_ready(config)
 
 
 def criterion_threshold(cfg: SweepConfig, criterion: str, lambda0: float) -> float:
@@ -661,13 +669,14 @@ def init_distributed(parser, args) -> bool:
         sys.exit(1)
     finally:
         watchdog.cancel()
+    # The filter first: a peer that dies once this line is out finds it in place.
+    _filter_fatal_stderr(f"{parser.prog}: error: {_peer_lost_line(None, args.out)}")
     print(
         f"jax.distributed: process {jax.process_index()} of {jax.process_count()}, "
         f"{jax.local_device_count()} of {jax.device_count()} {jax.default_backend()} "
         "device(s) here",
         flush=True,
     )
-    _filter_fatal_stderr(f"{parser.prog}: error: {_peer_lost_line(None, args.out)}")
     return True
 
 

@@ -314,10 +314,9 @@ def _record(entry, config):
 
 def _tiny(module):
     """The record of ``module``'s tiny config, as the entry point writes it."""
-    config = results.json_ready(dataclasses.asdict(module.PRESETS["tiny"]))
-    if module is sweep:  # not part of a sweep's record (sweep._run)
-        config = {k: v for k, v in config.items() if k not in ("max_memory_gb", "x64")}
-    return config
+    if module is sweep:  # some fields are not part of a sweep's record
+        return sweep.folder_record(sweep.PRESETS["tiny"])
+    return results.json_ready(dataclasses.asdict(module.PRESETS["tiny"]))
 
 
 # (id, entry point, extra argv ({tmp}: the test's folder, {file}: a file there), words of the

@@ -89,7 +89,7 @@ def test_buckets_by_cost_give_the_numbers_of_buckets_by_ratio():
 
 def test_the_sweep_buckets_by_cost_by_default_and_says_so(tmp_path):
     assert sweep.SweepConfig().bucket_ratio is None
-    cfg = dataclasses.replace(sweep.PRESETS["tiny"], bucket_ratio=None, widths=(4, 8))
+    cfg = dataclasses.replace(sweep.PRESETS["tiny"], bucket_ratio=None, widths=(4, 8), search=False)
     assert cfg.buckets() == [(4, 8)]
     lines = []
     summary = sweep.run(cfg, tmp_path, log=lines.append)
