@@ -210,10 +210,16 @@ def run(cfg: SweepConfig, out, resume=False, overwrite=False, log=print) -> dict
     """
     import contextlib
 
-    use_cpu_devices(cfg.cpu_devices)  # before JAX starts its backend
-    import jax
-
     from prd_jax import results
+
+    try:
+        use_cpu_devices(cfg.cpu_devices)  # before JAX starts its backend
+    except results.ResultsError as err:  # in a process (a notebook) where JAX already runs
+        log(
+            f"note: {err}; this sweep runs on the CPU devices JAX has (float32 rounding may "
+            "differ from a fresh process; outcomes and thresholds should not)"
+        )
+    import jax
 
     try:
         with jax.enable_x64(True) if cfg.x64 else contextlib.nullcontext():

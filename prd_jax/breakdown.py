@@ -94,8 +94,8 @@ def breakdown_steps(values, log_steps, threshold) -> np.ndarray:
 # grid it is one-sided ("> widest", "< narrowest"), never a number.
 #
 # Why a calibrated percentile level: with S seeds the seed bootstrap has at most C(2S-1, S)
-# distinct replicates, and its percentile interval of a median-like statistic under-covers (83-
-# 92% for a nominal 95% at 7 seeds, docs/coverage.md). The interval is the percentile interval
+# distinct replicates, and its percentile interval of a median-like statistic under-covers (89-
+# 93% for a nominal 95% at 7 seeds, docs/coverage.md). The interval is the percentile interval
 # at the level ``calibrated_level(S)`` whose simulated coverage of a known threshold is at least
 # 95% (at least 93% in every generating model tried); below 7 seeds no level reaches 93%, and the
 # interval is labelled with its measured coverage instead (``interval_coverage_note``).
@@ -121,7 +121,7 @@ def interval_coverage_note(seeds: int) -> str:
     if seeds < MIN_CALIBRATED_SEEDS:
         return (
             f"paired seed bootstrap at the {100 * level:g}% percentile level; with {seeds} seeds "
-            "its measured coverage is below 93% (84-94% at 5 seeds, docs/coverage.md): "
+            "its measured coverage is below 93% (91-95% at 5 seeds, docs/coverage.md): "
             "use >= 7 seeds for a 95% interval"
         )
     return (
