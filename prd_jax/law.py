@@ -147,13 +147,17 @@ def law_threshold_interval(fit: LawFit, theta: float, level: float | None = None
     m = float(law_threshold(fit.log_c, fit.alpha, theta))
     if not len(fit.boots):
         return m, (math.nan, math.nan)
-    b = law_threshold(fit.boots[:, 1], fit.boots[:, 0], theta)
-    b = b[np.isfinite(b)]
-    if not b.size:
-        return m, (math.nan, math.nan)
+    return m, _percentile_interval(law_threshold(fit.boots[:, 1], fit.boots[:, 0], theta), level)
+
+
+def _percentile_interval(replicates, level: float) -> tuple[float, float]:
+    """The central ``level`` percentile interval of the finite replicates (NaNs if none)."""
+    finite = np.asarray(replicates)[np.isfinite(replicates)]
+    if not finite.size:
+        return math.nan, math.nan
     tail = (1 - level) / 2
-    lo, hi = np.quantile(b, [tail, 1 - tail])
-    return m, (float(lo), float(hi))
+    lo, hi = np.quantile(finite, [tail, 1 - tail])
+    return float(lo), float(hi)
 
 
 def threshold_ratio(fit_a: LawFit, fit_b: LawFit, theta: float, level: float | None = None):
@@ -172,12 +176,7 @@ def threshold_ratio(fit_a: LawFit, fit_b: LawFit, theta: float, level: float | N
     mb = law_threshold(fit_b.boots[:r, 1], fit_b.boots[:r, 0], theta)
     with np.errstate(invalid="ignore", divide="ignore"):
         rb = ma / mb
-    rb = rb[np.isfinite(rb)]
-    if not rb.size:
-        return ratio, (math.nan, math.nan)
-    tail = (1 - level) / 2
-    lo, hi = np.quantile(rb, [tail, 1 - tail])
-    return ratio, (float(lo), float(hi))
+    return ratio, _percentile_interval(rb, level)
 
 
 class HorizonLaw(NamedTuple):
