@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import sys
 
 import jax
 import numpy as np
@@ -79,7 +80,8 @@ def test_baseline_computes_what_the_project_computes():
 
 
 def test_gpu_script_runs_tiny_and_writes_its_json(tmp_path):
-    env = dict(os.environ, GPU_BENCH_ONLY="gray_scott", JAX_PLATFORMS="cpu")
+    # PYTHON: this interpreter (a checkout without .venv would otherwise fall back to python3).
+    env = dict(os.environ, GPU_BENCH_ONLY="gray_scott", JAX_PLATFORMS="cpu", PYTHON=sys.executable)
     out = subprocess.run(
         [os.path.join(ROOT, "benchmarks", "gpu.sh"), str(tmp_path / "gpu"), "--tiny"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
