@@ -50,9 +50,7 @@ def _interval_octaves(runs, lam, horizon, threshold, log_steps):
     th = breakdown.estimate_threshold(
         runs["run_width"][sel], runs["run_seed"][sel], tb <= horizon, ~runs["diverged"][sel]
     )
-    lo, hi = th.ci
-    span = math.log2(hi / lo) if 0 < lo and math.isfinite(hi) else math.inf
-    return span, breakdown.describe_threshold(th)
+    return breakdown.interval_octaves(th.ci), breakdown.describe_threshold(th)
 
 
 def run(size: str) -> list[dict]:

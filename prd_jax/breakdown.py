@@ -437,6 +437,15 @@ def describe_width(m: float, bound: float = math.nan, strict: bool = True) -> st
     return _fmt_width(m)
 
 
+def interval_octaves(ci) -> float:
+    """The width of an m* interval ``(lo, hi)`` in octaves, ``log2(hi / lo)``; inf when an end
+    is open (``lo`` 0 or ``hi`` inf: the interval runs off the grid)."""
+    lo, hi = ci
+    if not (lo > 0 and math.isfinite(hi)):
+        return math.inf
+    return math.log2(hi / lo)
+
+
 def describe_threshold(th: Threshold) -> tuple[str, str]:
     """``(m*, interval)`` as text: ``("> 2048", "[1500, > 2048]")``, ``("609", "[461, 861]")``;
     the interval's ends beyond the grid are one-sided at the grid's edges."""

@@ -72,8 +72,9 @@ def threshold_coverage(
         )
         lo, hi = est.ci
         hits += bool(lo <= m_star <= hi)
-        if 0 < lo and math.isfinite(hi):
-            spans.append(math.log2(hi / lo))
+        span = breakdown.interval_octaves(est.ci)
+        if math.isfinite(span):
+            spans.append(span)
         else:
             open_ += 1
     width = float(np.median(spans)) if spans else math.inf

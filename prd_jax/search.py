@@ -156,13 +156,6 @@ def thresholds(runs: Runs, horizons, n_boot: int, seed: int = _DECISION_SEED):
     }
 
 
-def _span(ci) -> float:
-    lo, hi = ci
-    if not (lo > 0 and math.isfinite(hi)):
-        return math.inf
-    return math.log2(hi / lo)
-
-
 def propose(
     mode: float, runs: Runs, horizons: Sequence[int], cfg: SearchConfig, *, base_seeds,
     anchor: int,
@@ -232,7 +225,7 @@ def _refine(mode, runs: Runs, widths, final, anchor, cfg: SearchConfig, where) -
     in the widest gap of the interval (and its neighbours), then more seeds there."""
     done = runs.pairs()
     lo, hi = final.ci
-    span = _span(final.ci)
+    span = breakdown.interval_octaves(final.ci)
     if span <= cfg.target_octaves:
         return Decision(None, "converged", where)
     # Refine inside the interval: first the widths of the ladder, then more seeds.
