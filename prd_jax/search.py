@@ -255,11 +255,8 @@ def _more_seeds(mode, widths, seeds_now, cfg, done, why, where) -> Decision:
         return Decision(None, f"max_seeds {cfg.max_seeds}", where)
     start = max(seeds_now) + 1 if seeds_now else 0
     count = min(cfg.seed_step, cfg.max_seeds - len(seeds_now))
-    new = tuple(range(start, start + count))
-    todo = tuple(w for w in widths if any((w, s) not in done for s in new))
-    if not todo:
-        return Decision(None, "no new runs to add", where)
-    return Decision(Block((float(mode),), todo, new, f"refine seeds: {why}"), "", where)
+    block = _block(mode, done, widths, range(start, start + count), f"refine seeds: {why}")
+    return Decision(block, "", where) if block else Decision(None, "no new runs to add", where)
 
 
 def within_budget(block: Block, cfg: SearchConfig, *, steps: int, spent_run_steps: int,
